@@ -1,0 +1,7 @@
+namespace RespProxy.Topology.Model;
+
+public enum ServerRole : byte
+{
+    Master,
+    Replica,
+}

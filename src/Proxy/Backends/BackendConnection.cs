@@ -1,0 +1,233 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+using RespProxy.Connections;
+using RespProxy.Resp.Framing;
+
+namespace RespProxy.Backends;
+
+/// <summary>
+/// One TCP connection to a Redis server, shared by every client. Requests from many sessions are queued, written in
+/// one batch and flushed once; the server answers in the same order, so replies are matched to requests by a FIFO
+/// of in-flight slots. When the connection fails, every request queued or in flight gets an error reply at once.
+/// </summary>
+/// <remarks>
+/// Lock-free: sessions enqueue and then call <see cref="Send"/>; whoever wins the send flag writes every queued
+/// request (recording each in the in-flight FIFO before its bytes, so the reply can never arrive first), and looks
+/// again after giving the flag up. A session that enqueues after the connection died fails its own slot, because
+/// failure drains the queues after the dead flag is set and enqueuers check the flag after enqueueing.
+/// </remarks>
+internal sealed partial class BackendConnection
+{
+    private readonly ConnectionContext _connection;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly BackendServer _server;
+    private readonly ConcurrentQueue<PendingReply> _sendQueue = new();
+    private readonly ConcurrentQueue<PendingReply> _inFlight = new();
+    private readonly List<ClientSession> _touchedSessions = [];
+    private RespFrameScanner _scanner;
+    private int _sending;
+    private int _dead;
+    private byte[] _failureReply = Array.Empty<byte>();
+
+    public BackendConnection(BackendServer server, ConnectionContext connection)
+    {
+        _server = server;
+        _connection = connection;
+        _input = connection.Transport.Input;
+        _output = connection.Transport.Output;
+    }
+
+    public bool IsAlive => Volatile.Read(ref _dead) == 0;
+
+    /// <summary>Requests written and not answered yet.</summary>
+    public int InFlightCount => _inFlight.Count;
+
+    /// <summary>Queues a request; <see cref="Send"/> (once per batch) puts it on the wire.</summary>
+    public void Enqueue(PendingReply slot)
+    {
+        _sendQueue.Enqueue(slot);
+        if (!IsAlive)
+        {
+            FailQueued();
+        }
+    }
+
+    public void Send()
+    {
+        while (true)
+        {
+            if (Interlocked.CompareExchange(ref _sending, 1, 0) != 0)
+            {
+                return;
+            }
+
+            bool wrote = false;
+            long now = Environment.TickCount64;
+            while (_sendQueue.TryDequeue(out var slot))
+            {
+                slot.SentAt = now;
+                _inFlight.Enqueue(slot);
+                _output.Write(slot.Request.WrittenSpan);
+                wrote = true;
+            }
+
+            if (!IsAlive)
+            {
+                Interlocked.Exchange(ref _sending, 0);
+                FailQueued();
+                return;
+            }
+
+            if (wrote)
+            {
+                var flush = _output.FlushAsync();
+                if (!flush.IsCompletedSuccessfully)
+                {
+                    _ = FinishFlushAsync(flush);
+                    return;
+                }
+            }
+
+            Interlocked.Exchange(ref _sending, 0);
+            if (_sendQueue.IsEmpty)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task FinishFlushAsync(ValueTask<FlushResult> flush)
+    {
+        try
+        {
+            var result = await flush;
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                Fail("connection closed while sending");
+            }
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or ConnectionResetException or OperationCanceledException)
+        {
+            Fail(ex.Message);
+        }
+
+        Interlocked.Exchange(ref _sending, 0);
+        Send();
+    }
+
+    /// <summary>Reads replies until the connection fails; returns the reason.</summary>
+    public async Task<string> RunReaderAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var result = await _input.ReadAsync();
+                var buffer = result.Buffer;
+                string? error = DeliverReplies(ref buffer);
+                _input.AdvanceTo(buffer.Start, buffer.End);
+                WriteTouchedSessions();
+                if (error is not null)
+                {
+                    return error;
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return "connection closed by server";
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionResetException or InvalidOperationException or OperationCanceledException)
+        {
+            return ex.Message;
+        }
+    }
+
+    private string? DeliverReplies(ref ReadOnlySequence<byte> buffer)
+    {
+        while (true)
+        {
+            var status = _scanner.TryScan(buffer, out long length);
+            if (status == ScanResult.NeedMoreData)
+            {
+                return null;
+            }
+
+            if (status == ScanResult.Invalid)
+            {
+                return "protocol error in a reply from the server";
+            }
+
+            if (!_inFlight.TryDequeue(out var slot))
+            {
+                return "reply from the server without a request";
+            }
+
+            // Read the owner before publishing: once done, the slot may be recycled by its session.
+            var owner = slot.Owner!;
+            slot.Complete(buffer.Slice(0, length));
+            Touch(owner);
+            buffer = buffer.Slice(length);
+        }
+    }
+
+    private void Touch(ClientSession session)
+    {
+        var list = _touchedSessions;
+        if (list.Count == 0 || !ReferenceEquals(list[^1], session))
+        {
+            list.Add(session);
+        }
+    }
+
+    // One write-and-flush per client per batch of replies, not one per reply.
+    private void WriteTouchedSessions()
+    {
+        var list = _touchedSessions;
+        for (int i = 0; i < list.Count; i++)
+        {
+            list[i].TryWriteReplies();
+        }
+
+        list.Clear();
+    }
+
+    /// <summary>Marks the connection dead and answers everything queued or in flight with an error.</summary>
+    public void Fail(string reason)
+    {
+        // The reply text is published before the dead flag, so whoever sees the flag can answer with it.
+        Interlocked.CompareExchange(ref _failureReply, BackendErrors.Unavailable(_server.Endpoint, reason), Array.Empty<byte>());
+        if (Interlocked.Exchange(ref _dead, 1) == 0)
+        {
+            _connection.Abort(new ConnectionAbortedException(reason));
+        }
+
+        FailQueued();
+    }
+
+    private void FailQueued()
+    {
+        var error = Volatile.Read(ref _failureReply);
+        FailAll(_inFlight, error);
+        FailAll(_sendQueue, error);
+    }
+
+    private void FailAll(ConcurrentQueue<PendingReply> queue, byte[] error)
+    {
+        while (queue.TryDequeue(out var slot))
+        {
+            var owner = slot.Owner!;
+            slot.CompleteWithError(error);
+            owner.TryWriteReplies();
+        }
+    }
+
+    /// <summary>The oldest request still waiting for its reply was sent at this tick, or null when none waits.</summary>
+    public long? OldestInFlightSentAt => _inFlight.TryPeek(out var slot) ? slot.SentAt : null;
+
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+}

@@ -1,0 +1,19 @@
+namespace RespProxy.Backends;
+
+/// <summary>How the proxy talks to each backend server (the "Backend" config section).</summary>
+public sealed class BackendOptions
+{
+    public const string SectionName = "Backend";
+
+    /// <summary>Multiplexed connections per server, shared by all clients.</summary>
+    public int ConnectionsPerServer { get; set; } = 2;
+
+    public int ConnectTimeoutMs { get; set; } = 2000;
+
+    /// <summary>A request unanswered this long fails its connection (and so every request queued on it).</summary>
+    public int RequestTimeoutMs { get; set; } = 5000;
+
+    public int ReconnectMinDelayMs { get; set; } = 50;
+
+    public int ReconnectMaxDelayMs { get; set; } = 2000;
+}

@@ -1,0 +1,76 @@
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RespProxy.Topology.Model;
+
+namespace RespProxy.Backends;
+
+/// <summary>Every backend server the proxy talks to, by address, plus the timer that enforces request timeouts.</summary>
+internal sealed class BackendPool : IAsyncDisposable
+{
+    private readonly Dictionary<ServerEndpoint, BackendServer> _servers = [];
+    private readonly Lock _serversLock = new();
+    private readonly BackendOptions _options;
+    private readonly SocketConnectionContextFactory _factory;
+    private readonly ILogger _logger;
+    private readonly Timer _timeoutTimer;
+
+    public BackendPool(IOptions<BackendOptions> options, ILoggerFactory loggerFactory)
+    {
+        _options = options.Value;
+        _logger = loggerFactory.CreateLogger("RespProxy.Backends");
+
+        // Replies larger than the default 1 MB pause threshold must still be read whole: the reader only consumes a
+        // reply once it is complete, so a bounded pipe would wait forever for a 10 MB value.
+        var socketOptions = new SocketConnectionFactoryOptions { MaxReadBufferSize = null };
+        _factory = new SocketConnectionContextFactory(socketOptions, _logger);
+        _timeoutTimer = new Timer(_ => CheckTimeouts(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
+    }
+
+    /// <summary>The server at <paramref name="endpoint"/>, created (and connecting) on first use.</summary>
+    /// <remarks>Called when a routing table is built, never per request; the lock keeps one server per address.</remarks>
+    public BackendServer Get(ServerEndpoint endpoint)
+    {
+        lock (_serversLock)
+        {
+            if (!_servers.TryGetValue(endpoint, out var server))
+            {
+                server = new BackendServer(endpoint, _options, _factory, _logger);
+                _servers.Add(endpoint, server);
+            }
+
+            return server;
+        }
+    }
+
+    public BackendServer[] Servers
+    {
+        get
+        {
+            lock (_serversLock)
+            {
+                return [.. _servers.Values];
+            }
+        }
+    }
+
+    private void CheckTimeouts()
+    {
+        long now = Environment.TickCount64;
+        foreach (var server in Servers)
+        {
+            server.CheckTimeouts(now);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _timeoutTimer.DisposeAsync();
+        foreach (var server in Servers)
+        {
+            await server.DisposeAsync();
+        }
+
+        _factory.Dispose();
+    }
+}

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+using RespProxy.Topology.Model;
+
+namespace RespProxy.Backends;
+
+internal sealed partial class BackendServer
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 100, EventName = "BackendConnected", Level = LogLevel.Information, Message = "Connected to backend {Endpoint} (connection {Index}).")]
+        public static partial void Connected(ILogger logger, ServerEndpoint endpoint, int index);
+
+        [LoggerMessage(EventId = 101, EventName = "BackendDisconnected", Level = LogLevel.Warning, Message = "Backend {Endpoint} connection {Index} down: {Reason}; retrying in {DelayMs} ms.")]
+        public static partial void Disconnected(ILogger logger, ServerEndpoint endpoint, int index, string reason, int delayMs);
+
+        [LoggerMessage(EventId = 102, EventName = "BackendRequestTimedOut", Level = LogLevel.Warning, Message = "Backend {Endpoint} did not answer within {TimeoutMs} ms; failing its connection.")]
+        public static partial void RequestTimedOut(ILogger logger, ServerEndpoint endpoint, int timeoutMs);
+    }
+}

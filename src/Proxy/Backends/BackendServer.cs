@@ -1,0 +1,186 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Logging;
+using RespProxy.Topology.Model;
+
+namespace RespProxy.Backends;
+
+/// <summary>
+/// A Redis server the proxy talks to: a few multiplexed connections, each kept up by its own loop that reconnects
+/// with backoff. Requests pick a live connection by affinity; with none alive they are answered with an error at
+/// once instead of waiting.
+/// </summary>
+internal sealed partial class BackendServer : IAsyncDisposable
+{
+    private readonly BackendConnection?[] _connections;
+    private readonly Task[] _supervisors;
+    private readonly BackendOptions _options;
+    private readonly SocketConnectionContextFactory _factory;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private byte[] _unavailableReply;
+
+    public BackendServer(ServerEndpoint endpoint, BackendOptions options, SocketConnectionContextFactory factory, ILogger logger)
+    {
+        Endpoint = endpoint;
+        _options = options;
+        _factory = factory;
+        _logger = logger;
+        _unavailableReply = BackendErrors.Unavailable(endpoint, "not connected yet");
+        _connections = new BackendConnection?[options.ConnectionsPerServer];
+        _supervisors = new Task[_connections.Length];
+        for (int i = 0; i < _connections.Length; i++)
+        {
+            int index = i;
+            _supervisors[i] = Task.Run(() => SuperviseAsync(index));
+        }
+    }
+
+    public ServerEndpoint Endpoint { get; }
+
+    /// <summary>redis_version reported by the server at the last handshake, or null before one succeeded.</summary>
+    public string? Version { get; private set; }
+
+    public int ConnectedCount
+    {
+        get
+        {
+            int count = 0;
+            foreach (var connection in _connections)
+            {
+                if (connection is { IsAlive: true })
+                {
+                    count++;
+                }
+            }
+
+            return count;
+        }
+    }
+
+    /// <summary>Error text for requests when no connection is up (no '-' and no CRLF).</summary>
+    public ReadOnlySpan<byte> UnavailableReply => Volatile.Read(ref _unavailableReply);
+
+    /// <summary>A live connection, preferring the one at <paramref name="affinity"/>; null when none is up.</summary>
+    public BackendConnection? GetConnection(long affinity)
+    {
+        var connections = _connections;
+        int start = (int)((ulong)affinity % (ulong)connections.Length);
+        for (int i = 0; i < connections.Length; i++)
+        {
+            var candidate = Volatile.Read(ref connections[(start + i) % connections.Length]);
+            if (candidate is { IsAlive: true })
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Aborts connections whose oldest request has waited longer than the timeout.</summary>
+    public void CheckTimeouts(long now)
+    {
+        foreach (var connection in _connections)
+        {
+            if (connection?.OldestInFlightSentAt is long sentAt && now - sentAt > _options.RequestTimeoutMs)
+            {
+                Log.RequestTimedOut(_logger, Endpoint, _options.RequestTimeoutMs);
+                connection.Fail($"no reply within {_options.RequestTimeoutMs} ms");
+            }
+        }
+    }
+
+    private async Task SuperviseAsync(int index)
+    {
+        var token = _stopping.Token;
+        int backoff = _options.ReconnectMinDelayMs;
+        while (!token.IsCancellationRequested)
+        {
+            BackendConnection? connection = null;
+            string reason;
+            try
+            {
+                connection = await ConnectAsync(token);
+                Volatile.Write(ref _connections[index], connection);
+                Log.Connected(_logger, Endpoint, index);
+                backoff = _options.ReconnectMinDelayMs;
+                reason = await connection.RunReaderAsync();
+            }
+            catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or BackendHandshakeException or OperationCanceledException)
+            {
+                reason = ex is OperationCanceledException && !token.IsCancellationRequested ? "connect timed out" : ex.Message;
+            }
+
+            Volatile.Write(ref _connections[index], null);
+            if (connection is not null)
+            {
+                connection.Fail(reason);
+                await connection.DisposeAsync();
+            }
+
+            if (token.IsCancellationRequested)
+            {
+                break;
+            }
+
+            Volatile.Write(ref _unavailableReply, BackendErrors.Unavailable(Endpoint, reason));
+            Log.Disconnected(_logger, Endpoint, index, reason, backoff);
+            try
+            {
+                await Task.Delay(backoff, token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            backoff = Math.Min(backoff * 2, _options.ReconnectMaxDelayMs);
+        }
+    }
+
+    private async Task<BackendConnection> ConnectAsync(CancellationToken token)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        timeout.CancelAfter(_options.ConnectTimeoutMs);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            var address = Endpoint.Address;
+            if (address is not null)
+            {
+                await socket.ConnectAsync(new IPEndPoint(address, Endpoint.Port), timeout.Token);
+            }
+            else
+            {
+                await socket.ConnectAsync(Endpoint.Host, Endpoint.Port, timeout.Token);
+            }
+
+            Version = await BackendHandshake.RunAsync(socket, timeout.Token);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return new BackendConnection(this, _factory.Create(socket));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync();
+        foreach (var connection in _connections)
+        {
+            connection?.Fail("proxy shutting down");
+        }
+
+        await Task.WhenAll(_supervisors);
+    }
+}

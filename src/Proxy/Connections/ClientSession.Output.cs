@@ -1,0 +1,177 @@
+using System.Buffers;
+namespace RespProxy.Connections;
+
+/// <summary>
+/// The reply side of a client session. Replies complete on backend reader threads in any order; whoever completes
+/// one tries to become the session's single writer and copies every finished reply from the head of the queue, in
+/// request order, then flushes once. No lock: ownership is one compare-exchange, and a writer that gives it up looks
+/// once more for replies that finished meanwhile.
+/// </summary>
+internal sealed partial class ClientSession
+{
+    private const int OutputFree = 0;
+    private const int OutputHeld = 1;
+    private const int OutputRetired = 2;
+
+    // Reply order, single producer (the read loop appends at _tail) and single consumer (the output owner advances
+    // _head). _head is a sentinel whose reply is already written; the producer never touches it.
+    private PendingReply _head;
+    private PendingReply _tail;
+    private PendingReply? _free;
+    private PendingReply? _returned;
+    private int _outputOwner;
+    private int _pending;
+
+    /// <summary>Replies appended and not yet written to the client.</summary>
+    public int PendingCount => Volatile.Read(ref _pending);
+
+    /// <summary>Takes a recycled slot (or a new one while the pipeline deepens) prepared for this session.</summary>
+    private PendingReply RentSlot()
+    {
+        var slot = _free;
+        if (slot is null)
+        {
+            // Take everything the writer returned at once: an exchange, so there is no ABA to worry about.
+            slot = Interlocked.Exchange(ref _returned, null) ?? new PendingReply();
+        }
+
+        _free = slot.NextFree;
+        slot.NextFree = null;
+        slot.Prepare(this);
+        return slot;
+    }
+
+    private void Append(PendingReply slot)
+    {
+        Interlocked.Increment(ref _pending);
+        Volatile.Write(ref _tail.Next, slot);
+        _tail = slot;
+    }
+
+    private void ReturnSlot(PendingReply slot)
+    {
+        PendingReply? top;
+        do
+        {
+            top = Volatile.Read(ref _returned);
+            slot.NextFree = top;
+        }
+        while (Interlocked.CompareExchange(ref _returned, slot, top) != top);
+    }
+
+    /// <summary>Writes every reply that is ready at the head of the queue, if no one else is doing so now.</summary>
+    public void TryWriteReplies()
+    {
+        while (true)
+        {
+            if (Interlocked.CompareExchange(ref _outputOwner, OutputHeld, OutputFree) != OutputFree)
+            {
+                return;
+            }
+
+            if (Volatile.Read(ref _closed) != 0)
+            {
+                Interlocked.Exchange(ref _outputOwner, OutputRetired);
+                return;
+            }
+
+            int written = WriteReadyReplies(out bool closeAfter);
+            if (written > 0)
+            {
+                var flush = _output.FlushAsync();
+                if (!flush.IsCompletedSuccessfully)
+                {
+                    _ = FinishFlushAsync(flush, closeAfter);
+                    return;
+                }
+            }
+
+            if (closeAfter)
+            {
+                Retire();
+                return;
+            }
+
+            Interlocked.Exchange(ref _outputOwner, OutputFree);
+            var next = Volatile.Read(ref _head.Next);
+            if (next is null || !next.IsDone)
+            {
+                return;
+            }
+        }
+    }
+
+    private int WriteReadyReplies(out bool closeAfter)
+    {
+        closeAfter = false;
+        int written = 0;
+        var head = _head;
+        PendingReply? next;
+        while ((next = Volatile.Read(ref head.Next)) is not null && next.IsDone)
+        {
+            _output.Write(next.Reply.WrittenSpan);
+            ReturnSlot(head);
+            head = next;
+            written++;
+            if (next.CloseAfter)
+            {
+                closeAfter = true;
+                break;
+            }
+        }
+
+        _head = head;
+        if (written > 0 && Interlocked.Add(ref _pending, -written) < _pendingLimit)
+        {
+            SignalProgress();
+        }
+
+        return written;
+    }
+
+    private async Task FinishFlushAsync(ValueTask<System.IO.Pipelines.FlushResult> flush, bool closeAfter)
+    {
+        try
+        {
+            await flush;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException)
+        {
+            // The client went away; the read loop notices and closes the session.
+        }
+
+        if (closeAfter)
+        {
+            Retire();
+            return;
+        }
+
+        Interlocked.Exchange(ref _outputOwner, OutputFree);
+        TryWriteReplies();
+    }
+
+    // Nothing more is written to this client: after QUIT or a protocol error, or once the session closed.
+    private void Retire()
+    {
+        Interlocked.Exchange(ref _outputOwner, OutputRetired);
+        Volatile.Write(ref _closeRequested, 1);
+        SignalProgress();
+    }
+
+    /// <summary>Waits until no writer is active and none can start; after this the output pipe is never touched.</summary>
+    private async ValueTask RetireOutputAsync()
+    {
+        Volatile.Write(ref _closed, 1);
+        while (true)
+        {
+            int state = Interlocked.CompareExchange(ref _outputOwner, OutputRetired, OutputFree);
+            if (state != OutputHeld)
+            {
+                return;
+            }
+
+            // A writer is mid-flush; flushes to a closing connection complete promptly.
+            await Task.Yield();
+        }
+    }
+}

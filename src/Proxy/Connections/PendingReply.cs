@@ -1,0 +1,79 @@
+using System.Buffers;
+using RespProxy.Resp.Writing;
+
+namespace RespProxy.Connections;
+
+/// <summary>
+/// One request of one client on its way through the proxy: its bytes for the backend and, once answered, its reply.
+/// A client's replies leave in the order of its requests, whichever backend answers first, because the session
+/// writes them from its queue of these slots head first. Slots are recycled by their session.
+/// </summary>
+internal sealed class PendingReply
+{
+    private const int Waiting = 0;
+    private const int Done = 1;
+
+    private int _state;
+
+    public ClientSession? Owner { get; set; }
+
+    /// <summary>The request exactly as the backend gets it.</summary>
+    public PooledBuffer Request { get; } = new();
+
+    /// <summary>The reply exactly as the client gets it.</summary>
+    public PooledBuffer Reply { get; } = new();
+
+    /// <summary>Rewrites the backend's reply before the client sees it (INFO gets the proxy's section); null = as is.</summary>
+    public IReplyTransform? Transform { get; set; }
+
+    /// <summary>Close the client connection once this reply is written (QUIT, protocol errors).</summary>
+    public bool CloseAfter { get; set; }
+
+    /// <summary>When the request was handed to a backend connection (Environment.TickCount64).</summary>
+    public long SentAt { get; set; }
+
+    /// <summary>Next slot in the owner's reply order; written by the producer, read by the drainer.</summary>
+    public PendingReply? Next;
+
+    /// <summary>Link in the owner's list of recycled slots.</summary>
+    public PendingReply? NextFree;
+
+    public bool IsDone => Volatile.Read(ref _state) == Done;
+
+    public void Prepare(ClientSession owner)
+    {
+        Owner = owner;
+        Transform = null;
+        CloseAfter = false;
+        Next = null;
+        Request.Reset();
+        Reply.Reset();
+        Volatile.Write(ref _state, Waiting);
+    }
+
+    /// <summary>Publishes the reply written into <see cref="Reply"/>; after this the slot belongs to the drainer.</summary>
+    public void MarkDone() => Volatile.Write(ref _state, Done);
+
+    /// <summary>Stores a backend's reply frame and publishes it.</summary>
+    public void Complete(in ReadOnlySequence<byte> frame)
+    {
+        if (Transform is null)
+        {
+            Reply.Write(frame);
+        }
+        else
+        {
+            Transform.Apply(frame, Reply);
+        }
+
+        MarkDone();
+    }
+
+    /// <summary>Answers with an error line; <paramref name="error"/> has no '-' and no CRLF.</summary>
+    public void CompleteWithError(ReadOnlySpan<byte> error)
+    {
+        Reply.Reset();
+        RespWriter.WriteError(Reply, error);
+        MarkDone();
+    }
+}

@@ -1,0 +1,72 @@
+using System.Buffers;
+
+namespace RespProxy.Connections;
+
+/// <summary>
+/// A growable byte buffer on <see cref="ArrayPool{T}"/> memory that is kept across reuse, so steady-state requests
+/// and replies of a connection write into the same array. Large arrays go back to the pool on <see cref="Reset"/>
+/// so one 10 MB value does not stay pinned to an idle connection.
+/// </summary>
+internal sealed class PooledBuffer : IBufferWriter<byte>
+{
+    private const int InitialSize = 256;
+    private const int KeepAtMost = 64 * 1024;
+
+    private byte[] _array = [];
+    private int _written;
+
+    public ReadOnlySpan<byte> WrittenSpan => _array.AsSpan(0, _written);
+
+    public ReadOnlyMemory<byte> WrittenMemory => _array.AsMemory(0, _written);
+
+    public int WrittenCount => _written;
+
+    public void Advance(int count) => _written += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _array.AsMemory(_written);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _array.AsSpan(_written);
+    }
+
+    public void Write(in ReadOnlySequence<byte> bytes)
+    {
+        Ensure(checked((int)bytes.Length));
+        bytes.CopyTo(_array.AsSpan(_written));
+        _written += (int)bytes.Length;
+    }
+
+    public void Reset()
+    {
+        _written = 0;
+        if (_array.Length > KeepAtMost)
+        {
+            ArrayPool<byte>.Shared.Return(_array);
+            _array = [];
+        }
+    }
+
+    private void Ensure(int sizeHint)
+    {
+        int needed = _written + Math.Max(sizeHint, 1);
+        if (needed <= _array.Length)
+        {
+            return;
+        }
+
+        var next = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(InitialSize, _array.Length * 2)));
+        _array.AsSpan(0, _written).CopyTo(next);
+        if (_array.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_array);
+        }
+
+        _array = next;
+    }
+}

@@ -1,0 +1,5 @@
+using RespProxy.Hosting;
+
+// RespProxy: a Redis-protocol proxy. `RespProxy --config FILE [--Section:Key=value ...]`.
+var app = ProxyHost.Build(args);
+await app.RunAsync();

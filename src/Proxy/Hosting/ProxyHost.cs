@@ -1,0 +1,113 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using RespProxy.Backends;
+using RespProxy.Connections;
+using RespProxy.Routing;
+using RespProxy.Topology.Config;
+using RespProxy.Topology.Model;
+
+namespace RespProxy.Hosting;
+
+/// <summary>
+/// Builds the proxy host: configuration (JSON file from --config, then command-line overrides), the RESP listener
+/// (a Kestrel connection handler) and the admin HTTP listener. Tests build it the same way with port 0.
+/// </summary>
+public static class ProxyHost
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        string? configFile = FindConfigFile(args);
+        if (configFile is not null)
+        {
+            builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+
+            // Command-line keys (--Section:Key=value) win over the file.
+            builder.Configuration.AddCommandLine(args);
+        }
+
+        var proxyOptions = builder.Configuration.GetSection(ProxyOptions.SectionName).Get<ProxyOptions>() ?? new ProxyOptions();
+        var topologyOptions = builder.Configuration.GetSection(TopologyOptions.SectionName).Get<TopologyOptions>() ?? new TopologyOptions();
+        var errors = TopologyOptionsValidator.Validate(topologyOptions).Concat(ProxyOptionsValidator.Validate(proxyOptions)).ToList();
+        if (errors.Count > 0)
+        {
+            throw new OptionsValidationException("RespProxy", typeof(ProxyOptions), errors);
+        }
+
+        builder.Services.Configure<ProxyOptions>(builder.Configuration.GetSection(ProxyOptions.SectionName));
+        builder.Services.Configure<BackendOptions>(builder.Configuration.GetSection(BackendOptions.SectionName));
+        builder.Services.AddSingleton(new TopologyHolder(StandaloneTopologyFactory.Create(topologyOptions, version: 1)));
+        builder.Services.AddSingleton<BackendPool>();
+        builder.Services.AddSingleton<BackendRouter>();
+        builder.Services.AddSingleton<ProxyRuntime>();
+        var endpoints = new ProxyEndpoints();
+        builder.Services.AddSingleton(endpoints);
+
+        builder.WebHost.UseSockets(sockets =>
+        {
+            // Requests are parsed only once complete; the parser enforces Redis's size limits instead of the
+            // transport's 1 MB pause threshold, which would stall a large SET forever.
+            sockets.MaxReadBufferSize = null;
+        });
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(ParseListen(proxyOptions.Listen, "Proxy:Listen"), listen =>
+            {
+                listen.UseConnectionHandler<RespConnectionHandler>();
+                endpoints.Resp = listen;
+            });
+            kestrel.Listen(ParseListen(proxyOptions.AdminListen, "Proxy:AdminListen"), listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                endpoints.Admin = listen;
+            });
+        });
+
+        var app = builder.Build();
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            // Connect to the backends at start-up, not on the first request.
+            var router = app.Services.GetRequiredService<BackendRouter>();
+            _ = router.Current;
+        });
+        return app;
+    }
+
+    private static string? FindConfigFile(string[] args)
+    {
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--config" && i + 1 < args.Length)
+            {
+                return args[i + 1];
+            }
+
+            if (args[i].StartsWith("--config=", StringComparison.Ordinal))
+            {
+                return args[i]["--config=".Length..];
+            }
+        }
+
+        return null;
+    }
+
+    private static IPEndPoint ParseListen(string text, string key)
+    {
+        if (!ServerEndpoint.TryParse(text, out var endpoint) || endpoint.Address is null)
+        {
+            throw new OptionsValidationException(key, typeof(ProxyOptions), [$"{key} '{text}' is not an ip:port address."]);
+        }
+
+        return new IPEndPoint(endpoint.Address, endpoint.Port);
+    }
+}

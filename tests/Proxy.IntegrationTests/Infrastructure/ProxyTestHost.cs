@@ -1,0 +1,54 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using RespProxy.Hosting;
+
+namespace RespProxy.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The proxy running in the test process, built exactly as the executable builds it, listening on free loopback
+/// ports (port 0) in front of the given backend.
+/// </summary>
+public sealed class ProxyTestHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ProxyTestHost(WebApplication app)
+    {
+        _app = app;
+        var endpoints = app.Services.GetRequiredService<ProxyEndpoints>();
+        EndPoint = endpoints.RespEndPoint;
+        AdminEndPoint = endpoints.AdminEndPoint;
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    public string Host => EndPoint.Address.ToString();
+
+    public int Port => EndPoint.Port;
+
+    public IPEndPoint AdminEndPoint { get; }
+
+    /// <summary>Starts a standalone proxy in front of <paramref name="backend"/> ("host:port"); extra args as --Key=value.</summary>
+    public static async Task<ProxyTestHost> StartStandaloneAsync(string backend, params string[] extraArgs)
+    {
+        string[] args =
+        [
+            "--Proxy:Listen=127.0.0.1:0",
+            "--Proxy:AdminListen=127.0.0.1:0",
+            "--Topology:Mode=Standalone",
+            $"--Topology:Servers:0={backend}",
+            "--Logging:LogLevel:Default=Warning",
+            .. extraArgs,
+        ];
+        var app = ProxyHost.Build(args);
+        await app.StartAsync();
+        return new ProxyTestHost(app);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
