@@ -74,6 +74,7 @@ public sealed class Options
                 case "--timeout": o.StallTimeout = ParseDuration(a, Next()); break;
                 case "--connect-timeout": o.ConnectTimeout = ParseDuration(a, Next()); break;
                 case "--verify": o.Verify = true; break;
+                case "--no-verify": o.Verify = false; break;
                 case "--key-prefix": o.KeyPrefix = Next(); break;
                 case "--csv": o.CsvPath = Next(); break;
                 case "--json": o.JsonPath = Next(); break;
@@ -262,6 +263,7 @@ public sealed class Options
                                  connection id and sequence number, GET/MGET answers must be for the right key
                                  and from a SET/MSET that was sent; INCR counters (one per connection) must
                                  go up by exactly 1. Any mismatch is printed and makes the exit code 1.
+          --no-verify            turn --verify off again (the last of the two wins)
           --inject-fault-every N corrupt every Nth reply before checking it (proves --verify catches faults)
           --self-test            feed good and corrupted replies through the checker and exit
           --max-reports N        mismatch details printed (default 20)

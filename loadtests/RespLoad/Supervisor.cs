@@ -109,7 +109,7 @@ public static class Supervisor
             RunId = runId,
             Seed = seed,
             ElapsedSeconds = measureStart != 0 && lastReply > measureStart ? (lastReply - measureStart) / (double)Stopwatch.Frequency : 0,
-            WarmupSeconds = measureStart != 0 ? (measureStart - start) / (double)Stopwatch.Frequency : 0,
+            WarmupSeconds = measureStart > start ? (measureStart - start) / (double)Stopwatch.Frequency : 0,
             StoppedByCap = cap,
             Failures = [.. runners.Select(r => r.Failure).OfType<string>()],
             AllocatedBytes = allocStart < 0 ? 0 : allocEnd - allocStart,

@@ -22,7 +22,7 @@ internal sealed class BackendPool : IAsyncDisposable
 
         // Replies larger than the default 1 MB pause threshold must still be read whole: the reader only consumes a
         // reply once it is complete, so a bounded pipe would wait forever for a 10 MB value.
-        var socketOptions = new SocketConnectionFactoryOptions { MaxReadBufferSize = null };
+        var socketOptions = new SocketConnectionFactoryOptions { MaxReadBufferSize = null, UnsafePreferInlineScheduling = true };
         _factory = new SocketConnectionContextFactory(socketOptions, _logger);
         _timeoutTimer = new Timer(_ => CheckTimeouts(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
     }
