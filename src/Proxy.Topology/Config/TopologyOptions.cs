@@ -18,10 +18,37 @@ public sealed class TopologyOptions
     /// <summary>Sentinel mode: monitored master names and the slots each owns.</summary>
     public List<GroupOptions> Groups { get; set; } = [];
 
-    public string ReadPolicy { get; set; } = "Master";
+    public ReadPolicy ReadPolicy { get; set; } = ReadPolicy.Master;
 
     /// <summary>Datacenter name -> CIDRs or addresses of the servers that live there.</summary>
     public Dictionary<string, List<string>> DataCenters { get; set; } = [];
+
+    /// <summary>
+    /// Per local datacenter (the proxy's Proxy:DataCenter), how much each datacenter's replicas are preferred for
+    /// reads: higher Priority first, Weight shares load within one priority. Without an entry: the local datacenter
+    /// first, every other one after it, equal weights.
+    /// </summary>
+    public Dictionary<string, List<DataCenterPreference>> ReadPreferences { get; set; } = [];
+
+    /// <summary>
+    /// How long a request for a group's master is held while the group has no reachable master (a failover), before it
+    /// is answered with -TRYAGAIN. -1 = the mode's default: 5000 ms with Sentinel, 0 (answer at once) otherwise.
+    /// </summary>
+    public int HoldWritesMs { get; set; } = -1;
+
+    /// <summary>Request bytes held per group at most; past it, further requests get -TRYAGAIN at once.</summary>
+    public long HoldWritesMaxBytes { get; set; } = 64L * 1024 * 1024;
+
+    public int EffectiveHoldWritesMs => HoldWritesMs >= 0 ? HoldWritesMs : Mode == TopologyMode.Sentinel ? 5000 : 0;
+}
+
+public sealed class DataCenterPreference
+{
+    public string DataCenter { get; set; } = "";
+
+    public int Priority { get; set; } = 1;
+
+    public int Weight { get; set; } = 1;
 }
 
 public sealed class GroupOptions

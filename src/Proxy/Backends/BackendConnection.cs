@@ -66,8 +66,16 @@ internal sealed partial class BackendConnection
 
             bool wrote = false;
             long now = Environment.TickCount64;
+            bool acceptsWrites = _server.AcceptsWrites;
             while (_sendQueue.TryDequeue(out var slot))
             {
+                if (slot.NeedsMaster && !acceptsWrites)
+                {
+                    // Routed with a table from before a failover: this server is no longer (or not yet) the master.
+                    slot.Group!.Hold.Hold(slot, _server);
+                    continue;
+                }
+
                 slot.SentAt = now;
                 _inFlight.Enqueue(slot);
                 _output.Write(slot.Request.WrittenSpan);
@@ -167,6 +175,16 @@ internal sealed partial class BackendConnection
                 return "reply from the server without a request";
             }
 
+            if (!slot.NeedsMaster && slot.Group is not null && !_server.AcceptsWrites && IsReplicaRefusal(buffer.Slice(0, length)))
+            {
+                // A replica still loading or cut off from its master: route the read elsewhere and keep the server
+                // out of reads until a new handshake shows it in sync.
+                buffer = buffer.Slice(length);
+                _server.SuspendReads("replica refused a read (LOADING or MASTERDOWN)");
+                slot.Group.Reroute(slot, (uint)slot.SentAt);
+                continue;
+            }
+
             // Read the owner before publishing: once done, the slot may be recycled by its session.
             var owner = slot.Owner!;
             slot.Complete(buffer.Slice(0, length));
@@ -212,18 +230,42 @@ internal sealed partial class BackendConnection
     private void FailQueued()
     {
         var error = Volatile.Read(ref _failureReply);
-        FailAll(_inFlight, error);
-        FailAll(_sendQueue, error);
+        FailAll(_inFlight, error, written: true);
+        FailAll(_sendQueue, error, written: false);
     }
 
-    private void FailAll(ConcurrentQueue<PendingReply> queue, byte[] error)
+    // A request never written can be routed again (to the hold, or another replica); a read can be routed again even
+    // if written, since running it twice changes nothing. A written request that needs the master has an unknown
+    // outcome and is answered with the error.
+    private void FailAll(ConcurrentQueue<PendingReply> queue, byte[] error, bool written)
     {
         while (queue.TryDequeue(out var slot))
         {
+            var group = slot.Group;
+            if (group is not null && (!slot.NeedsMaster || !written))
+            {
+                group.Reroute(slot, (uint)slot.SentAt);
+                continue;
+            }
+
             var owner = slot.Owner!;
             slot.CompleteWithError(error);
             owner.TryWriteReplies();
         }
+    }
+
+    private static bool IsReplicaRefusal(in ReadOnlySequence<byte> reply)
+    {
+        var first = reply.FirstSpan;
+        return first.Length > 0 && first[0] == (byte)'-'
+            && (reply.Length >= 8 && StartsWith(reply, "-LOADING"u8) || reply.Length >= 11 && StartsWith(reply, "-MASTERDOWN"u8));
+    }
+
+    private static bool StartsWith(in ReadOnlySequence<byte> reply, ReadOnlySpan<byte> prefix)
+    {
+        Span<byte> head = stackalloc byte[16];
+        reply.Slice(0, prefix.Length).CopyTo(head);
+        return head[..prefix.Length].SequenceEqual(prefix);
     }
 
     /// <summary>The oldest request still waiting for its reply was sent at this tick, or null when none waits.</summary>

@@ -6,8 +6,10 @@ using RespProxy.Resp.Framing;
 namespace RespProxy.Backends;
 
 /// <summary>
-/// The first exchange on a new backend connection, before it carries client traffic: INFO server, which proves the
-/// server answers commands (not LOADING, no auth missing) and tells its version.
+/// The first exchange on a new backend connection, before it carries client traffic: INFO server, replication and
+/// persistence. It proves the server answers commands (no auth missing), tells its version, and keeps a server out of
+/// service while it is still loading its dataset or, as a replica, not in sync with its master: such a server
+/// would answer reads with LOADING or with data that is not there yet.
 /// </summary>
 internal static class BackendHandshake
 {
@@ -15,7 +17,7 @@ internal static class BackendHandshake
 
     public static async Task<string> RunAsync(Socket socket, CancellationToken token)
     {
-        await socket.SendAsync("*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n"u8.ToArray(), SocketFlags.None, token);
+        await socket.SendAsync("*4\r\n$4\r\nINFO\r\n$6\r\nserver\r\n$11\r\nreplication\r\n$11\r\npersistence\r\n"u8.ToArray(), SocketFlags.None, token);
         var buffer = ArrayPool<byte>.Shared.Rent(MaxReplyBytes);
         try
         {
@@ -38,7 +40,7 @@ internal static class BackendHandshake
 
                 if (status == ScanResult.Complete)
                 {
-                    return ParseVersion(buffer.AsSpan(0, (int)length));
+                    return Check(buffer.AsSpan(0, (int)length));
                 }
 
                 if (received == MaxReplyBytes)
@@ -53,7 +55,7 @@ internal static class BackendHandshake
         }
     }
 
-    private static string ParseVersion(ReadOnlySpan<byte> reply)
+    private static string Check(ReadOnlySpan<byte> reply)
     {
         var text = Encoding.UTF8.GetString(reply);
         if (text.StartsWith('-'))
@@ -61,16 +63,39 @@ internal static class BackendHandshake
             throw new BackendHandshakeException(text[1..].TrimEnd());
         }
 
-        const string Key = "redis_version:";
-        int start = text.IndexOf(Key, StringComparison.Ordinal);
-        if (start < 0)
+        if (Field(text, "loading") == "1")
         {
-            return "unknown";
+            throw new BackendHandshakeException("server is loading its dataset");
         }
 
-        start += Key.Length;
-        int end = text.IndexOf('\r', start);
-        return end < 0 ? text[start..] : text[start..end];
+        if (Field(text, "role") == "slave")
+        {
+            if (Field(text, "master_link_status") != "up")
+            {
+                throw new BackendHandshakeException("replica's link to its master is not up");
+            }
+
+            if (Field(text, "master_sync_in_progress") == "1")
+            {
+                throw new BackendHandshakeException("replica is syncing with its master");
+            }
+        }
+
+        return Field(text, "redis_version") ?? "unknown";
+    }
+
+    private static string? Field(string info, string key)
+    {
+        string prefix = "\n" + key + ":";
+        int start = info.IndexOf(prefix, StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return null;
+        }
+
+        start += prefix.Length;
+        int end = info.IndexOf('\r', start);
+        return end < 0 ? info[start..] : info[start..end];
     }
 }
 

@@ -20,6 +20,9 @@ internal sealed partial class BackendServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private byte[] _unavailableReply;
+    private bool _acceptsWrites;
+    private bool _readable = true;
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public BackendServer(ServerEndpoint endpoint, BackendOptions options, SocketConnectionContextFactory factory, ILogger logger)
     {
@@ -59,8 +62,35 @@ internal sealed partial class BackendServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// False from the moment a replica refuses a read (LOADING, MASTERDOWN) until a connection passes the handshake
+    /// again: reads go elsewhere without waiting for sentinel to notice.
+    /// </summary>
+    public bool IsReadable => Volatile.Read(ref _readable);
+
+    /// <summary>Takes the server out of reads and fails its connections; in-flight reads are routed elsewhere.</summary>
+    public void SuspendReads(string reason)
+    {
+        Volatile.Write(ref _readable, false);
+        foreach (var connection in _connections)
+        {
+            connection?.Fail(reason);
+        }
+    }
+
+    /// <summary>Cuts short the reconnect backoff: the server just became important (a new master).</summary>
+    public void ReconnectNow() => Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
     /// <summary>Error text for requests when no connection is up (no '-' and no CRLF).</summary>
-    public ReadOnlySpan<byte> UnavailableReply => Volatile.Read(ref _unavailableReply);
+    public byte[] UnavailableReply => Volatile.Read(ref _unavailableReply);
+
+    /// <summary>True while this server is the confirmed master of its group; requests that need a master are never
+    /// written to a server without it (a demoted master is fenced before the new topology is published).</summary>
+    public bool AcceptsWrites
+    {
+        get => Volatile.Read(ref _acceptsWrites);
+        set => Volatile.Write(ref _acceptsWrites, value);
+    }
 
     /// <summary>A live connection, preferring the one at <paramref name="affinity"/>; null when none is up.</summary>
     public BackendConnection? GetConnection(long affinity)
@@ -104,6 +134,7 @@ internal sealed partial class BackendServer : IAsyncDisposable
             {
                 connection = await ConnectAsync(token);
                 Volatile.Write(ref _connections[index], connection);
+                Volatile.Write(ref _readable, true);
                 Log.Connected(_logger, Endpoint, index);
                 backoff = _options.ReconnectMinDelayMs;
                 reason = await connection.RunReaderAsync();
@@ -127,13 +158,19 @@ internal sealed partial class BackendServer : IAsyncDisposable
 
             Volatile.Write(ref _unavailableReply, BackendErrors.Unavailable(Endpoint, reason));
             Log.Disconnected(_logger, Endpoint, index, reason, backoff);
+            var wake = Volatile.Read(ref _wake).Task;
             try
             {
-                await Task.Delay(backoff, token);
+                await Task.WhenAny(Task.Delay(backoff, token), wake);
             }
             catch (OperationCanceledException)
             {
                 break;
+            }
+
+            if (wake.IsCompleted)
+            {
+                backoff = _options.ReconnectMinDelayMs;
             }
 
             backoff = Math.Min(backoff * 2, _options.ReconnectMaxDelayMs);

@@ -63,7 +63,7 @@ internal static class Hello
         }
 
         session.Name = newName;
-        var version = runtime.Router.Current.MasterOfGroup(0)?.Version ?? "7.0.0";
+        var version = runtime.Router.Current.Group(0).Master?.Version ?? "7.0.0";
         RespWriter.WriteArrayHeader(reply, 14);
         RespWriter.WriteBulkString(reply, "server"u8);
         RespWriter.WriteBulkString(reply, "redis"u8);

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text;
-using RespProxy.Backends;
 using RespProxy.Commands;
 using RespProxy.Resp.Commands;
 using RespProxy.Resp.Parsing;
@@ -97,48 +96,58 @@ internal sealed partial class ClientSession
         }
 
         Append(slot);
-        BackendServer? server;
+        GroupRoute group;
         if (table.IsSingleGroup)
         {
-            server = table.MasterOfGroup(0);
+            group = table.Group(0);
         }
         else
         {
-            int hashSlot = KeySlot(request, command);
-            if (hashSlot == HashSlot.MultipleSlots)
+            int groupIndex = KeyGroup(table, request, command);
+            if (groupIndex == MultipleGroups)
             {
-                slot.CompleteWithError(CommandErrors.CrossSlot);
+                var kind = MultiKeyKindOf(command, request);
+                if (kind == MultiKeyCommand.None)
+                {
+                    slot.CompleteWithError(CommandErrors.CrossGroup);
+                    return;
+                }
+
+                Split(table, request, kind, slot);
                 return;
             }
 
-            server = hashSlot == HashSlot.NoSlot ? table.MasterOfGroup(0) : table.MasterOfSlot(hashSlot);
+            group = table.Group(groupIndex == NoKeys ? 0 : groupIndex);
         }
 
-        if (server is null)
+        bool isRead = (command.Flags & (CommandFlags.ReadOnly | CommandFlags.Write)) == CommandFlags.ReadOnly;
+        var connection = isRead ? group.RouteRead(slot, unchecked(_readSpin++), Id) : group.RouteToMaster(slot, Id);
+        if (connection is not null)
         {
-            slot.CompleteWithError(CommandErrors.NoMaster);
-            return;
+            connection.Enqueue(slot);
+            Touch(connection);
         }
-
-        var connection = server.GetConnection(Id);
-        if (connection is null)
-        {
-            slot.CompleteWithError(server.UnavailableReply);
-            return;
-        }
-
-        connection.Enqueue(slot);
-        Touch(connection);
     }
 
-    private static int KeySlot(RespRequest request, CommandInfo command)
+    private const int NoKeys = -1;
+    private const int MultipleGroups = -2;
+
+    // The group every key of the command belongs to, NoKeys, or MultipleGroups. Presharded groups are independent
+    // servers, so keys on different slots of one group may still go together.
+    private static int KeyGroup(RoutingTable table, RespRequest request, CommandInfo command)
     {
-        int combined = HashSlot.NoSlot;
+        int combined = NoKeys;
         if (CommandTable.TryGetKeyRange(command, request.ArgumentCount, out int first, out int last, out int step))
         {
             for (int i = first; i <= last && i < request.ArgumentCount; i += step)
             {
-                combined = HashSlot.Combine(combined, HashSlot.Of(request.GetArgument(i)));
+                int group = table.Snapshot.GroupIndexForSlot(HashSlot.Of(request.GetArgument(i)));
+                if (combined != NoKeys && combined != group)
+                {
+                    return MultipleGroups;
+                }
+
+                combined = group;
             }
         }
 

@@ -50,6 +50,15 @@ internal sealed partial class ClientSession
 
     private void ReturnSlot(PendingReply slot)
     {
+        if (slot.Aggregate is { } aggregate)
+        {
+            slot.Aggregate = null;
+            foreach (var child in aggregate.Children)
+            {
+                ReturnSlot(child);
+            }
+        }
+
         PendingReply? top;
         do
         {

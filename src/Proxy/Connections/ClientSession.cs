@@ -27,6 +27,7 @@ internal sealed partial class ClientSession
     private int _waitingForProgress;
     private int _closed;
     private int _closeRequested;
+    private uint _readSpin;
 
     public ClientSession(ConnectionContext connection, ProxyRuntime runtime)
     {

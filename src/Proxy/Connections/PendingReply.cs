@@ -32,6 +32,24 @@ internal sealed class PendingReply
     /// <summary>When the request was handed to a backend connection (Environment.TickCount64).</summary>
     public long SentAt { get; set; }
 
+    /// <summary>When the request started waiting in a <see cref="Routing.WriteHold"/>.</summary>
+    public long HeldAt { get; set; }
+
+    /// <summary>
+    /// The group this request was routed in, when it must reach the group's master (writes, master reads) or may fall
+    /// back to it (replica reads): a request refused by a fenced master or a failing replica is routed again there.
+    /// </summary>
+    public Routing.GroupRoute? Group { get; set; }
+
+    /// <summary>True when only the group's confirmed master may execute this request.</summary>
+    public bool NeedsMaster { get; set; }
+
+    /// <summary>On a child request of a split multi-key command: the merge it reports to when answered.</summary>
+    public MultiKeyAggregate? Parent { get; set; }
+
+    /// <summary>On the client's slot of a split multi-key command: its children, recycled with it.</summary>
+    public MultiKeyAggregate? Aggregate { get; set; }
+
     /// <summary>Next slot in the owner's reply order; written by the producer, read by the drainer.</summary>
     public PendingReply? Next;
 
@@ -45,6 +63,10 @@ internal sealed class PendingReply
         Owner = owner;
         Transform = null;
         CloseAfter = false;
+        Group = null;
+        NeedsMaster = false;
+        Parent = null;
+        Aggregate = null;
         Next = null;
         Request.Reset();
         Reply.Reset();
@@ -52,7 +74,12 @@ internal sealed class PendingReply
     }
 
     /// <summary>Publishes the reply written into <see cref="Reply"/>; after this the slot belongs to the drainer.</summary>
-    public void MarkDone() => Volatile.Write(ref _state, Done);
+    public void MarkDone()
+    {
+        var parent = Parent;
+        Volatile.Write(ref _state, Done);
+        parent?.OnChildDone();
+    }
 
     /// <summary>Stores a backend's reply frame and publishes it.</summary>
     public void Complete(in ReadOnlySequence<byte> frame)

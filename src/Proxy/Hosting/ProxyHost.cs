@@ -44,6 +44,7 @@ public static class ProxyHost
 
         builder.Services.Configure<ProxyOptions>(builder.Configuration.GetSection(ProxyOptions.SectionName));
         builder.Services.Configure<BackendOptions>(builder.Configuration.GetSection(BackendOptions.SectionName));
+        builder.Services.Configure<TopologyOptions>(builder.Configuration.GetSection(TopologyOptions.SectionName));
         builder.Services.AddSingleton(new TopologyHolder(StandaloneTopologyFactory.Create(topologyOptions, version: 1)));
         builder.Services.AddSingleton<BackendPool>();
         builder.Services.AddSingleton<BackendRouter>();
