@@ -39,6 +39,17 @@ public sealed class TopologyOptions
     /// <summary>Request bytes held per group at most; past it, further requests get -TRYAGAIN at once.</summary>
     public long HoldWritesMaxBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>Sentinel mode: ACL user and password for the sentinels (sentinel's requirepass), if any.</summary>
+    public string? SentinelUser { get; set; }
+
+    public string? SentinelPassword { get; set; }
+
+    /// <summary>Sentinel mode: how often sentinels are polled as a backstop to their events.</summary>
+    public int SentinelPollIntervalMs { get; set; } = 250;
+
+    /// <summary>Sentinel mode: a replica further behind its master than this many bytes gets no reads (0 = no bound).</summary>
+    public long MaxReplicaLagBytes { get; set; }
+
     public int EffectiveHoldWritesMs => HoldWritesMs >= 0 ? HoldWritesMs : Mode == TopologyMode.Sentinel ? 5000 : 0;
 }
 

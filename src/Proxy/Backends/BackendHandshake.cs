@@ -15,13 +15,22 @@ internal static class BackendHandshake
 {
     private const int MaxReplyBytes = 64 * 1024;
 
-    public static async Task<string> RunAsync(Socket socket, CancellationToken token)
+    public static async Task<string> RunAsync(Socket socket, BackendOptions options, CancellationToken token)
     {
-        await socket.SendAsync("*4\r\n$4\r\nINFO\r\n$6\r\nserver\r\n$11\r\nreplication\r\n$11\r\npersistence\r\n"u8.ToArray(), SocketFlags.None, token);
+        var request = new List<byte>();
+        bool authenticates = options.Password is not null;
+        if (authenticates)
+        {
+            request.AddRange(options.User is null ? Encode("AUTH", options.Password!) : Encode("AUTH", options.User, options.Password!));
+        }
+
+        request.AddRange("*4\r\n$4\r\nINFO\r\n$6\r\nserver\r\n$11\r\nreplication\r\n$11\r\npersistence\r\n"u8.ToArray());
+        await socket.SendAsync(request.ToArray(), SocketFlags.None, token);
         var buffer = ArrayPool<byte>.Shared.Rent(MaxReplyBytes);
         try
         {
             int received = 0;
+            int consumed = 0;
             var scanner = default(RespFrameScanner);
             while (true)
             {
@@ -32,15 +41,29 @@ internal static class BackendHandshake
                 }
 
                 received += read;
-                var status = scanner.TryScan(new ReadOnlySequence<byte>(buffer, 0, received), out long length);
+                var status = scanner.TryScan(new ReadOnlySequence<byte>(buffer, consumed, received - consumed), out long length);
                 if (status == ScanResult.Invalid)
                 {
                     throw new BackendHandshakeException("not a RESP server");
                 }
 
-                if (status == ScanResult.Complete)
+                while (status == ScanResult.Complete)
                 {
-                    return Check(buffer.AsSpan(0, (int)length));
+                    var reply = buffer.AsSpan(consumed, (int)length);
+                    consumed += (int)length;
+                    if (authenticates)
+                    {
+                        if (reply[0] == (byte)'-')
+                        {
+                            throw new BackendHandshakeException(Encoding.UTF8.GetString(reply[1..]).TrimEnd());
+                        }
+
+                        authenticates = false;
+                        status = scanner.TryScan(new ReadOnlySequence<byte>(buffer, consumed, received - consumed), out length);
+                        continue;
+                    }
+
+                    return Check(reply);
                 }
 
                 if (received == MaxReplyBytes)
@@ -96,6 +119,17 @@ internal static class BackendHandshake
         start += prefix.Length;
         int end = info.IndexOf('\r', start);
         return end < 0 ? info[start..] : info[start..end];
+    }
+
+    private static byte[] Encode(params string[] arguments)
+    {
+        var text = new StringBuilder().Append('*').Append(arguments.Length).Append("\r\n");
+        foreach (var argument in arguments)
+        {
+            text.Append('$').Append(Encoding.UTF8.GetByteCount(argument)).Append("\r\n").Append(argument).Append("\r\n");
+        }
+
+        return Encoding.UTF8.GetBytes(text.ToString());
     }
 }
 

@@ -16,4 +16,10 @@ public sealed class BackendOptions
     public int ReconnectMinDelayMs { get; set; } = 50;
 
     public int ReconnectMaxDelayMs { get; set; } = 2000;
+
+    /// <summary>ACL user for the Redis servers (AUTH user password); null = the default user.</summary>
+    public string? User { get; set; }
+
+    /// <summary>Password for the Redis servers (requirepass or the user's); null = no AUTH.</summary>
+    public string? Password { get; set; }
 }

@@ -194,7 +194,7 @@ internal sealed partial class BackendServer : IAsyncDisposable
                 await socket.ConnectAsync(Endpoint.Host, Endpoint.Port, timeout.Token);
             }
 
-            Version = await BackendHandshake.RunAsync(socket, timeout.Token);
+            Version = await BackendHandshake.RunAsync(socket, _options, timeout.Token);
         }
         catch
         {

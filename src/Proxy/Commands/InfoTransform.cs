@@ -69,12 +69,30 @@ internal sealed class InfoTransform(ProxyRuntime runtime) : IReplyTransform
         text.Append(invariant, $"topology_mode:{table.Snapshot.Mode.ToString().ToLowerInvariant()}\r\n");
         text.Append(invariant, $"topology_version:{table.Snapshot.Version}\r\n");
         text.Append(invariant, $"topology_groups:{table.Snapshot.Groups.Length}\r\n");
+        if (runtime.Sentinel?.Watcher is { } watcher)
+        {
+            text.Append(invariant, $"sentinels_known:{watcher.KnownSentinels.Count}\r\n");
+            text.Append(invariant, $"sentinels_reachable:{watcher.ReachableSentinelCount}\r\n");
+            text.Append(watcher.AllSentinelsDown ? "sentinel_status:all_down (serving the last known topology)\r\n" : "sentinel_status:ok\r\n");
+            if (watcher.LastError is { } error)
+            {
+                text.Append(invariant, $"sentinel_last_error:{error.Replace('\r', ' ').Replace('\n', ' ')}\r\n");
+            }
+        }
+
+        for (int g = 0; g < table.Groups.Count; g++)
+        {
+            var group = table.Groups[g];
+            var readers = string.Join('|', group.ReadTiers.SelectMany(tier => tier.Servers.Select(server => $"{server.Endpoint}@{tier.Priority}")));
+            text.Append(invariant, $"group{g}:name={group.Name},master={group.Master?.Endpoint.ToString() ?? "none"},read_policy={group.Policy},readers={readers},held={group.Hold.HeldCount}\r\n");
+        }
+
         var servers = runtime.Backends.Servers;
         text.Append(invariant, $"backends:{servers.Length}\r\n");
         for (int i = 0; i < servers.Length; i++)
         {
             var server = servers[i];
-            text.Append(invariant, $"backend{i}:addr={server.Endpoint},connections={server.ConnectedCount},version={server.Version ?? "unknown"}\r\n");
+            text.Append(invariant, $"backend{i}:addr={server.Endpoint},master={(server.AcceptsWrites ? 1 : 0)},readable={(server.IsReadable ? 1 : 0)},connections={server.ConnectedCount},version={server.Version ?? "unknown"}\r\n");
         }
 
         return text.ToString();

@@ -13,6 +13,7 @@ using RespProxy.Connections;
 using RespProxy.Routing;
 using RespProxy.Topology.Config;
 using RespProxy.Topology.Model;
+using RespProxy.Topology.Sentinel;
 
 namespace RespProxy.Hosting;
 
@@ -36,6 +37,7 @@ public static class ProxyHost
 
         var proxyOptions = builder.Configuration.GetSection(ProxyOptions.SectionName).Get<ProxyOptions>() ?? new ProxyOptions();
         var topologyOptions = builder.Configuration.GetSection(TopologyOptions.SectionName).Get<TopologyOptions>() ?? new TopologyOptions();
+        NormalizeAddressLists(topologyOptions);
         var errors = TopologyOptionsValidator.Validate(topologyOptions).Concat(ProxyOptionsValidator.Validate(proxyOptions)).ToList();
         if (errors.Count > 0)
         {
@@ -45,7 +47,18 @@ public static class ProxyHost
         builder.Services.Configure<ProxyOptions>(builder.Configuration.GetSection(ProxyOptions.SectionName));
         builder.Services.Configure<BackendOptions>(builder.Configuration.GetSection(BackendOptions.SectionName));
         builder.Services.Configure<TopologyOptions>(builder.Configuration.GetSection(TopologyOptions.SectionName));
-        builder.Services.AddSingleton(new TopologyHolder(StandaloneTopologyFactory.Create(topologyOptions, version: 1)));
+        builder.Services.PostConfigure<TopologyOptions>(NormalizeAddressLists);
+        if (topologyOptions.Mode == TopologyMode.Sentinel)
+        {
+            builder.Services.AddSingleton(new TopologyHolder(SentinelWatcher.CreateInitialSnapshot(topologyOptions)));
+            builder.Services.AddSingleton<SentinelTopologyService>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<SentinelTopologyService>());
+        }
+        else
+        {
+            builder.Services.AddSingleton(new TopologyHolder(StandaloneTopologyFactory.Create(topologyOptions, version: 1)));
+        }
+
         builder.Services.AddSingleton<BackendPool>();
         builder.Services.AddSingleton<BackendRouter>();
         builder.Services.AddSingleton<ProxyRuntime>();
@@ -86,6 +99,13 @@ public static class ProxyHost
             _ = router.Current;
         });
         return app;
+    }
+
+    // "a:1,b:2" in one entry is as good as two entries: handy on a command line (--Topology:Sentinels:0=a:1,b:2).
+    private static void NormalizeAddressLists(TopologyOptions options)
+    {
+        options.Sentinels = [.. options.Sentinels.SelectMany(entry => entry.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+        options.Servers = [.. options.Servers.SelectMany(entry => entry.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
     }
 
     private static string? FindConfigFile(string[] args)

@@ -17,8 +17,10 @@ internal sealed class ProxyRuntime
         TopologyHolder topology,
         BackendRouter router,
         BackendPool backends,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        IServiceProvider services)
     {
+        Sentinel = services.GetService(typeof(SentinelTopologyService)) as SentinelTopologyService;
         Options = options.Value;
         Limits = new ProtocolLimits { MaxBulkLength = Options.MaxBulkLength };
         Topology = topology;
@@ -30,6 +32,9 @@ internal sealed class ProxyRuntime
     }
 
     public ProxyOptions Options { get; }
+
+    /// <summary>The sentinel watcher's service in Sentinel mode; null otherwise.</summary>
+    public SentinelTopologyService? Sentinel { get; }
 
     public ProtocolLimits Limits { get; }
 

@@ -46,6 +46,38 @@ public sealed class ProxyTestHost : IAsyncDisposable
         return new ProxyTestHost(app);
     }
 
+    /// <summary>
+    /// Starts a sentinel-mode proxy: <paramref name="sentinels"/> is "host:port,host:port", <paramref name="groups"/>
+    /// the sentinel master names with their slot ranges; extra args as --Key=value (e.g. --Topology:ReadPolicy=Replica).
+    /// </summary>
+    public static async Task<ProxyTestHost> StartSentinelAsync(string sentinels, IReadOnlyList<(string Name, string Slots)> groups, params string[] extraArgs)
+    {
+        var args = new List<string>
+        {
+            "--Proxy:Listen=127.0.0.1:0",
+            "--Proxy:AdminListen=127.0.0.1:0",
+            "--Proxy:DataCenter=dc1",
+            "--Topology:Mode=Sentinel",
+            $"--Topology:Sentinels:0={sentinels}",
+            "--Topology:DataCenters:dc1:0=127.0.1.0/24",
+            "--Topology:DataCenters:dc2:0=127.0.2.0/24",
+            "--Logging:LogLevel:Default=Warning",
+        };
+        for (int i = 0; i < groups.Count; i++)
+        {
+            args.Add($"--Topology:Groups:{i}:Name={groups[i].Name}");
+            args.Add($"--Topology:Groups:{i}:Slots={groups[i].Slots}");
+        }
+
+        args.AddRange(extraArgs);
+        var app = ProxyHost.Build([.. args]);
+        await app.StartAsync();
+        return new ProxyTestHost(app);
+    }
+
+    /// <summary>The proxy's service provider, for tests that look at the topology it publishes.</summary>
+    public IServiceProvider Services => _app.Services;
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
