@@ -49,12 +49,13 @@ CATEGORY_MAP = {
     "@transaction": "Transaction",
     "@scripting": "Scripting",
     "@connection": "Connection",
+    "@keyspace": "Keyspace",
 }
 
 # Order in which flags are printed (matches the declaration order of CommandFlags).
 FLAG_ORDER = [
     "Write", "ReadOnly", "Admin", "PubSub", "NoScript", "Blocking", "Loading", "Stale", "NoAuth",
-    "MayReplicate", "Fast", "DenyOom", "MovableKeys", "Transaction", "Scripting", "Connection", "Container",
+    "MayReplicate", "Fast", "DenyOom", "MovableKeys", "Transaction", "Scripting", "Connection", "Container", "Keyspace",
 ]
 
 

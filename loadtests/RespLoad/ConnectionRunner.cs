@@ -39,6 +39,7 @@ public sealed class ConnectionRunner
     private bool _injectPending;
     private long _lastProgressTs;
     private int _aborted;
+    private int _done;
 
     public ConnectionRunner(int id, Socket socket, Workload workload, RequestEncoder encoder, ReplyVerifier verifier,
         RunControl control, SentLog sent, MismatchLog log, ConnStats stats, int depth, bool window, long injectEvery, int maxReplyLength)
@@ -87,16 +88,23 @@ public sealed class ConnectionRunner
         }
         finally
         {
+            Volatile.Write(ref _done, 1);
             _socket.Dispose();
         }
     }
 
-    /// <summary>Stops this connection at once (stall or hard cap): closes the socket under a pending receive.</summary>
-    public void Abort(string reason)
+    /// <summary>
+    /// Stops this connection at once (stall, or hard cap after the drain time): closes the socket under a pending
+    /// receive. <paramref name="reason"/> is reported as a failure; null stops it without one.
+    /// </summary>
+    public void Abort(string? reason)
     {
-        if (Interlocked.Exchange(ref _aborted, 1) == 0)
+        if (Volatile.Read(ref _done) == 0 && Interlocked.Exchange(ref _aborted, 1) == 0)
         {
-            Failure ??= $"conn {_id}: {reason}";
+            if (reason is not null)
+            {
+                Failure ??= $"conn {_id}: {reason}";
+            }
             _socket.Dispose();
         }
     }

@@ -275,8 +275,9 @@ public sealed class Options
           --seed N               workload seed (default random)
           --quiet (-q)           no progress lines on stderr
 
-        Exit codes: 0 ok, 1 mismatches/error replies/protocol errors, 2 usage, 3 connection failure,
-                    4 stopped by --max-duration before the planned requests were done.
+        Exit codes: 0 ok, 1 mismatches or error replies (wins over 3 and 4), 2 usage, 3 a connection refused,
+                    closed, stalled or sent an unparseable reply, 4 stopped by --max-duration before the planned
+                    requests were done.
         """;
 }
 

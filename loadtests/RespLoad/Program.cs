@@ -62,8 +62,8 @@ public static class Program
             Output.WriteJson(s, json);
             Console.WriteLine($"json: {Path.GetFullPath(json)}");
         }
-        return s.Failures.Count > 0 ? ExitConnection
-            : s.Mismatches > 0 ? ExitMismatch
+        return s.Mismatches > 0 ? ExitMismatch
+            : s.Failures.Count > 0 ? ExitConnection
             : s.Incomplete || s.StoppedByCap ? ExitIncomplete
             : ExitOk;
     }

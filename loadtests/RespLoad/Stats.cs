@@ -21,7 +21,6 @@ public sealed class ConnStats
     }
 
     public IntHistogram?[] Latency { get; } = new IntHistogram?[OpNames.Count];
-    public long[] Measured { get; } = new long[OpNames.Count];
     public long[] Verdicts { get; } = new long[VerdictNames.Count];
     public long Nils { get; set; }
     public long Injected { get; set; }
@@ -41,7 +40,6 @@ public sealed class ConnStats
             Clamped++;
         }
         Latency[(int)op]!.RecordValue(ns < 0 ? 0 : ns);
-        Measured[(int)op]++;
     }
 }
 

@@ -79,7 +79,7 @@ public static class Supervisor
             {
                 if (cap && now - capTs > drainGrace)
                 {
-                    r.Abort("stopped by --max-duration with requests in flight");
+                    r.Abort(null);   // reported as "stopped by --max-duration" (exit 4), not as a failure
                 }
                 else if (r.InFlight > 0 && now - r.LastProgressTs > stall)
                 {

@@ -34,4 +34,7 @@ public enum CommandFlags : uint
     Connection = 1 << 15,
     /// <summary>The command has subcommands (CLIENT, CONFIG, ...), listed in <see cref="CommandInfo.Subcommands"/>.</summary>
     Container = 1 << 16,
+
+    /// <summary>ACL category @keyspace: acts on keys or the keyspace as a whole (DEL, KEYS, SCAN, DBSIZE, ...).</summary>
+    Keyspace = 1 << 17,
 }

@@ -15,6 +15,7 @@ namespace RespProxy.Resp.Framing;
 public struct RespFrameScanner
 {
     private const int MaxLengthDigits = 18;
+    private const long MaxOwed = long.MaxValue / 4;
 
     private enum State : byte
     {
@@ -23,6 +24,8 @@ public struct RespFrameScanner
         Number,
         NumberLf,
         SkipBulk,
+        BulkCr,
+        BulkLf,
     }
 
     private long _scanned;
@@ -121,7 +124,21 @@ public struct RespFrameScanner
 
                 index += (int)_bulkRemaining;
                 _bulkRemaining = 0;
-                return PayLeaf();
+                _state = State.BulkCr;
+                return ScanResult.NeedMoreData;
+
+            // The payload must end with CRLF: a backend stream that does not is out of step, not a longer value.
+            case State.BulkCr:
+                if (span[index++] != (byte)'\r')
+                {
+                    return ScanResult.Invalid;
+                }
+
+                _state = State.BulkLf;
+                return ScanResult.NeedMoreData;
+
+            case State.BulkLf:
+                return span[index++] == (byte)'\n' ? PayLeaf() : ScanResult.Invalid;
 
             default:
                 return ScanResult.Invalid;
@@ -177,7 +194,7 @@ public struct RespFrameScanner
             return ScanResult.NeedMoreData;
         }
 
-        if (value == (byte)'-' && _numberDigits == 0 && !_numberNegative)
+        if (value == (byte)'-' && _numberDigits == 0 && !_numberNegative && _numberType is not ((byte)'%' or (byte)'|'))
         {
             _numberNegative = true;
             return ScanResult.NeedMoreData;
@@ -206,13 +223,18 @@ public struct RespFrameScanner
             case (byte)'$':
             case (byte)'!':
             case (byte)'=':
-                _bulkRemaining = length + 2;
-                _state = State.SkipBulk;
+                _bulkRemaining = length;
+                _state = length == 0 ? State.BulkCr : State.SkipBulk;
                 return ScanResult.NeedMoreData;
             case (byte)'%':
                 return OpenAggregate(length * 2);
             case (byte)'|':
                 // An attribute decorates the next element: it adds its pairs and pays nothing.
+                if (_owed > MaxOwed - (length * 2))
+                {
+                    return ScanResult.Invalid;
+                }
+
                 _owed += length * 2;
                 _state = State.Type;
                 return ScanResult.NeedMoreData;
@@ -226,6 +248,12 @@ public struct RespFrameScanner
         if (children == 0)
         {
             return PayLeaf();
+        }
+
+        if (_owed > MaxOwed - children)
+        {
+            // No real reply nests this many elements; refusing keeps the count from overflowing.
+            return ScanResult.Invalid;
         }
 
         _owed += children - 1;

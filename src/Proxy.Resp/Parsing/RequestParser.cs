@@ -63,7 +63,7 @@ public sealed partial class RequestParser
 
         if (_state == State.Start)
         {
-            if (buffer.FirstSpan[0] != (byte)'*')
+            if (FirstByte(buffer) != (byte)'*')
             {
                 _state = State.Inline;
             }
@@ -202,6 +202,20 @@ public sealed partial class RequestParser
         }
     }
 
+    // A pipe can hand over a sequence whose first segment is empty; look past it.
+    private static byte FirstByte(in ReadOnlySequence<byte> buffer)
+    {
+        foreach (var memory in buffer)
+        {
+            if (!memory.IsEmpty)
+            {
+                return memory.Span[0];
+            }
+        }
+
+        return 0;
+    }
+
     private void BeginNumber(State state)
     {
         _number = 0;
@@ -226,6 +240,19 @@ public sealed partial class RequestParser
         }
 
         _leadingZero = _digits == 1 && value == (byte)'0';
+        if (_number > (long.MaxValue - (value - '0')) / 10)
+        {
+            // Past 64 bits string2ll refuses, except long.MinValue itself; for a negative number only the sign matters
+            // afterwards, so its magnitude saturates.
+            if (_negative && _number == long.MaxValue / 10 && value == (byte)'8')
+            {
+                _number = long.MaxValue;
+                return RequestParseResult.NeedMoreData;
+            }
+
+            return Fail(error);
+        }
+
         _number = (_number * 10) + (value - '0');
         if (!_negative && _number > max)
         {

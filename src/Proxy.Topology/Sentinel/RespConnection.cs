@@ -48,9 +48,8 @@ internal sealed class RespConnection : IAsyncDisposable
     {
         using var timeoutSource = new CancellationTokenSource(timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
-        Socket socket;
         var address = endpoint.Address;
-        socket = address is null
+        var socket = address is null
             ? new Socket(SocketType.Stream, ProtocolType.Tcp)
             : new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try

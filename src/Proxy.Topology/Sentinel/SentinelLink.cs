@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using RespProxy.Topology.Model;
 
 namespace RespProxy.Topology.Sentinel;
@@ -21,11 +20,10 @@ internal sealed class SentinelLink : IAsyncDisposable
     private Task _subscriptionTask = Task.CompletedTask;
 
     public SentinelLink(
-        ServerEndpoint endpoint, bool configured, ConnectionCredentials credentials, TimeSpan timeout, TimeSpan retryDelay, TimeProvider time,
+        ServerEndpoint endpoint, ConnectionCredentials credentials, TimeSpan timeout, TimeSpan retryDelay, TimeProvider time,
         SubscriptionCallbacks callbacks)
     {
         Endpoint = endpoint;
-        Configured = configured;
         _credentials = credentials;
         _timeout = timeout;
         _retryDelay = retryDelay;
@@ -44,8 +42,8 @@ internal sealed class SentinelLink : IAsyncDisposable
 
     public ServerEndpoint Endpoint { get; }
 
-    /// <summary>True for sentinels from configuration, false for ones discovered through SENTINEL SENTINELS.</summary>
-    public bool Configured { get; }
+    /// <summary>The sentinel's run id, learnt with INFO server on each new connection; null until then.</summary>
+    public string? RunId { get; private set; }
 
     /// <summary>Whether the last query got an answer. Starts false: nothing is known yet.</summary>
     public bool Reachable { get; private set; }
@@ -69,22 +67,29 @@ internal sealed class SentinelLink : IAsyncDisposable
 
         try
         {
-            if (_commands is null || _commands.IsBroken)
+            bool pooled = _commands is { IsBroken: false };
+            if (pooled)
             {
-                await DropCommandsAsync().ConfigureAwait(false);
-                _commands = await RespConnection.ConnectAsync(Endpoint, _credentials, _timeout, _time, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    return Answered(await AskAsync(batch, groupNames, cancellationToken).ConfigureAwait(false));
+                }
+                catch (Exception ex) when (ErrorText.IsStaleConnection(ex))
+                {
+                    // The sentinel restarted since the last refresh (or dropped the idle link): try a fresh connection.
+                }
             }
 
-            var replies = await _commands.ExecuteAsync(batch, _timeout, cancellationToken).ConfigureAwait(false);
-            var answer = SentinelQueries.Interpret(Endpoint, groupNames, replies);
-            Reachable = true;
-            LastError = null;
-            return answer;
+            await DropCommandsAsync().ConfigureAwait(false);
+            _commands = await RespConnection.ConnectAsync(Endpoint, _credentials, _timeout, _time, cancellationToken).ConfigureAwait(false);
+            var info = await _commands.ExecuteAsync(["INFO", "server"], _timeout, cancellationToken).ConfigureAwait(false);
+            RunId = info.IsError ? null : SentinelReplyParser.ParseRunId(info);
+            return Answered(await AskAsync(batch, groupNames, cancellationToken).ConfigureAwait(false));
         }
-        catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or InvalidDataException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Reachable = false;
-            LastError = ex.Message;
+            LastError = ErrorText.Of(ex);
             Volatile.Write(ref _retryAtTimestamp, _time.GetTimestamp() + (long)(_retryDelay.TotalSeconds * _time.TimestampFrequency));
             await DropCommandsAsync().ConfigureAwait(false);
             // Its subscription is probably just as dead, but might not notice for a long time (no traffic on it).
@@ -108,6 +113,20 @@ internal sealed class SentinelLink : IAsyncDisposable
     }
 
     public override string ToString() => $"sentinel {Endpoint}";
+
+    private async Task<SentinelAnswer> AskAsync(
+        IReadOnlyList<IReadOnlyList<string>> batch, IReadOnlyList<string> groupNames, CancellationToken cancellationToken)
+    {
+        var replies = await _commands!.ExecuteAsync(batch, _timeout, cancellationToken).ConfigureAwait(false);
+        return SentinelQueries.Interpret(Endpoint, RunId, groupNames, replies);
+    }
+
+    private SentinelAnswer Answered(SentinelAnswer answer)
+    {
+        Reachable = true;
+        LastError = null;
+        return answer;
+    }
 
     private async Task DropCommandsAsync()
     {

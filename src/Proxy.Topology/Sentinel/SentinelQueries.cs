@@ -14,10 +14,13 @@ internal sealed record SentinelGroupView(
 }
 
 /// <summary>Everything one reachable sentinel answered in one refresh.</summary>
+/// <param name="RunId">The sentinel's run id (INFO server), null when unknown; the same sentinel reached at two
+/// addresses has one run id and must count once.</param>
 internal sealed record SentinelAnswer(
     ServerEndpoint Sentinel,
+    string? RunId,
     IReadOnlyDictionary<string, SentinelGroupView> Groups,
-    IReadOnlyList<ServerEndpoint> Peers,
+    IReadOnlyList<SentinelPeer> Peers,
     IReadOnlyList<string> Problems);
 
 /// <summary>
@@ -46,7 +49,7 @@ internal static class SentinelQueries
     /// Reads the replies of <see cref="BuildBatch"/>. A group the sentinel does not know (or answers oddly) is left
     /// out with a problem noted; the sentinel still counts as reachable for the others.
     /// </summary>
-    public static SentinelAnswer Interpret(ServerEndpoint sentinel, IReadOnlyList<string> groupNames, IReadOnlyList<RespReply> replies)
+    public static SentinelAnswer Interpret(ServerEndpoint sentinel, string? runId, IReadOnlyList<string> groupNames, IReadOnlyList<RespReply> replies)
     {
         if (replies.Count != groupNames.Count * CommandsPerGroup)
         {
@@ -54,7 +57,7 @@ internal static class SentinelQueries
         }
 
         var groups = new Dictionary<string, SentinelGroupView>(StringComparer.Ordinal);
-        var peers = new List<ServerEndpoint>();
+        var peers = new List<SentinelPeer>();
         var problems = new List<string>();
         for (int g = 0; g < groupNames.Count; g++)
         {
@@ -83,7 +86,7 @@ internal static class SentinelQueries
             groups[name] = new SentinelGroupView(sentinel, address, master, replicas);
         }
 
-        return new SentinelAnswer(sentinel, groups, peers.Distinct().ToArray(), problems);
+        return new SentinelAnswer(sentinel, runId, groups, peers.DistinctBy(peer => peer.Endpoint).ToArray(), problems);
     }
 
     private static T? Try<T>(Func<T> parse, string group, string command, List<string> problems)

@@ -16,6 +16,9 @@ internal sealed record SentinelReplicaInfo(
     long? ReplicationOffset,
     long MasterLinkDownTimeMs);
 
+/// <summary>Another sentinel as SENTINEL SENTINELS lists it.</summary>
+internal sealed record SentinelPeer(ServerEndpoint Endpoint, string? RunId);
+
 /// <summary>ROLE of a redis server: "master" with its offset, or "slave" with its master, link state and offset.</summary>
 internal sealed record RoleInfo(string Role, long? Offset, ServerEndpoint? Master, string? LinkState)
 {

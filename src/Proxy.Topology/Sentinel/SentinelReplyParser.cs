@@ -75,16 +75,34 @@ internal static class SentinelReplyParser
         return replicas;
     }
 
-    /// <summary>SENTINEL SENTINELS: the other sentinels watching the master, as addresses.</summary>
-    public static IReadOnlyList<ServerEndpoint> ParsePeers(RespReply reply)
+    /// <summary>SENTINEL SENTINELS: the other sentinels watching the master, with their run ids.</summary>
+    public static IReadOnlyList<SentinelPeer> ParsePeers(RespReply reply)
     {
-        var peers = new List<ServerEndpoint>();
+        var peers = new List<SentinelPeer>();
         foreach (var fields in ParseInstanceList(reply))
         {
-            peers.Add(ToEndpoint(fields.GetValueOrDefault("ip"), fields.GetValueOrDefault("port")));
+            peers.Add(new SentinelPeer(
+                ToEndpoint(fields.GetValueOrDefault("ip"), fields.GetValueOrDefault("port")),
+                // A sentinel's instance name is its run id too; "runid" is the explicit field.
+                fields.GetValueOrDefault("runid") is { Length: > 0 } runId ? runId : fields.GetValueOrDefault("name")));
         }
 
         return peers;
+    }
+
+    /// <summary>The run_id line of INFO server (a sentinel's identity, whatever address it is reached at).</summary>
+    public static string? ParseRunId(RespReply reply)
+    {
+        ThrowIfError(reply);
+        foreach (var line in (reply.AsString() ?? "").Split('\n'))
+        {
+            if (line.StartsWith("run_id:", StringComparison.Ordinal))
+            {
+                return line["run_id:".Length..].TrimEnd('\r');
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using RespProxy.Topology.Model;
 
 namespace RespProxy.Topology.Sentinel;
@@ -53,9 +52,9 @@ internal sealed class SentinelSubscription
             {
                 return;
             }
-            catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or InvalidDataException or OperationCanceledException)
+            catch (Exception ex)
             {
-                _callbacks.Lost(_sentinel, ex is OperationCanceledException ? "cut after failed commands" : ex.Message);
+                _callbacks.Lost(_sentinel, ex is OperationCanceledException ? "cut after failed commands" : ErrorText.Of(ex));
             }
             finally
             {

@@ -10,7 +10,7 @@ public sealed partial class SentinelWatcher
         [LoggerMessage(EventId = 700, EventName = "SentinelReachable", Level = LogLevel.Information, Message = "Sentinel {Sentinel} is reachable.")]
         public static partial void SentinelReachable(ILogger logger, ServerEndpoint sentinel);
 
-        [LoggerMessage(EventId = 701, EventName = "SentinelUnreachable", Level = LogLevel.Warning, Message = "Sentinel {Sentinel} is unreachable: {Error}.")]
+        [LoggerMessage(EventId = 701, EventName = "SentinelUnreachable", Level = LogLevel.Warning, Message = "Sentinel {Sentinel} is unreachable: {Error}")]
         public static partial void SentinelUnreachable(ILogger logger, ServerEndpoint sentinel, string error);
 
         [LoggerMessage(EventId = 702, EventName = "SentinelDiscovered", Level = LogLevel.Information, Message = "Discovered sentinel {Sentinel} (reported by {Reporter}).")]
@@ -22,10 +22,10 @@ public sealed partial class SentinelWatcher
         [LoggerMessage(EventId = 704, EventName = "SentinelsRecovered", Level = LogLevel.Information, Message = "Sentinels answer again ({Reachable} of {Known} reachable).")]
         public static partial void SentinelsRecovered(ILogger logger, int reachable, int known);
 
-        [LoggerMessage(EventId = 705, EventName = "SentinelsDisagree", Level = LogLevel.Warning, Message = "Group {Group}: sentinels disagree; following {Master} (config-epoch {Epoch}). Answers: {Answers}.")]
+        [LoggerMessage(EventId = 705, EventName = "SentinelsDisagree", Level = LogLevel.Warning, Message = "Group {Group}: sentinels disagree; following {Master} (config-epoch {Epoch}). Answers: {Answers}")]
         public static partial void SentinelsDisagree(ILogger logger, string group, ServerEndpoint master, long epoch, string answers);
 
-        [LoggerMessage(EventId = 706, EventName = "SentinelProblem", Level = LogLevel.Debug, Message = "Sentinel {Sentinel}: {Problem}.")]
+        [LoggerMessage(EventId = 706, EventName = "SentinelProblem", Level = LogLevel.Debug, Message = "Sentinel {Sentinel}: {Problem}")]
         public static partial void SentinelProblem(ILogger logger, ServerEndpoint sentinel, string problem);
 
         [LoggerMessage(EventId = 707, EventName = "TopologyPublished", Level = LogLevel.Information, Message = "Published topology version {Version}: {Changes}.")]
@@ -40,7 +40,7 @@ public sealed partial class SentinelWatcher
         [LoggerMessage(EventId = 718, EventName = "MasterConfirmed", Level = LogLevel.Information, Message = "Group {Group}: master {Master} published (ROLE confirmed).")]
         public static partial void MasterConfirmed(ILogger logger, string group, ServerEndpoint master);
 
-        [LoggerMessage(EventId = 710, EventName = "ReplicaNotReadable", Level = LogLevel.Information, Message = "Group {Group}: replica {Replica} takes no reads: {Reason}.")]
+        [LoggerMessage(EventId = 710, EventName = "ReplicaNotReadable", Level = LogLevel.Information, Message = "Group {Group}: replica {Replica} takes no reads: {Reason}")]
         public static partial void ReplicaNotReadable(ILogger logger, string group, ServerEndpoint replica, string reason);
 
         [LoggerMessage(EventId = 711, EventName = "ReplicaReadable", Level = LogLevel.Information, Message = "Group {Group}: replica {Replica} takes reads again.")]

@@ -33,7 +33,7 @@ public sealed partial class SentinelWatcher : IAsyncDisposable
     private readonly IReadOnlyList<IReadOnlyList<string>> _batch;
     private readonly RefreshSignal _signal = new();
     private readonly ConcurrentDictionary<string, SwitchEvent> _switchEvents = new(StringComparer.Ordinal);
-    private readonly object _lifecycle = new();
+    private readonly Lock _lifecycle = new();
 
     // Refresh-loop state (StartAsync's first refresh runs before the loop starts, DisposeAsync after it ended).
     private readonly List<SentinelLink> _links = [];
@@ -181,7 +181,7 @@ public sealed partial class SentinelWatcher : IAsyncDisposable
         _prober = new ServerProber(new ConnectionCredentials(RedisUser, RedisPassword), CommandTimeout, _time);
         foreach (var sentinel in _configuredSentinels)
         {
-            AddLink(sentinel, configured: true, stop.Token);
+            AddLink(sentinel, stop.Token);
         }
 
         using (var startup = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stop.Token))
@@ -301,56 +301,13 @@ public sealed partial class SentinelWatcher : IAsyncDisposable
         }
     }
 
-    private void AddLink(ServerEndpoint endpoint, bool configured, CancellationToken stop)
+    private void AddLink(ServerEndpoint endpoint, CancellationToken stop)
     {
         var callbacks = new SubscriptionCallbacks(OnSubscribed, OnSentinelEvent, OnSubscriptionLost);
         var link = new SentinelLink(
-            endpoint, configured, new ConnectionCredentials(SentinelUser, SentinelPassword), CommandTimeout, SentinelRetryDelay, _time, callbacks);
+            endpoint, new ConnectionCredentials(SentinelUser, SentinelPassword), CommandTimeout, SentinelRetryDelay, _time, callbacks);
         _links.Add(link);
         _knownSentinels = _links.Select(l => l.Endpoint).ToArray();
         link.StartSubscription(stop);
     }
-
-    private void OnSubscribed(ServerEndpoint sentinel)
-    {
-        Log.Subscribed(_logger, sentinel);
-        _signal.Request(); // events may have been missed while unsubscribed
-    }
-
-    private void OnSubscriptionLost(ServerEndpoint sentinel, string error) => Log.SubscriptionLost(_logger, sentinel, error);
-
-    private void OnSentinelEvent(ServerEndpoint sentinel, SentinelEvent sentinelEvent)
-    {
-        if (sentinelEvent.GroupName is { } group && !_groupNameSet.Contains(group))
-        {
-            return; // a master this proxy does not route to
-        }
-
-        Log.SentinelEventReceived(_logger, sentinel, sentinelEvent.Channel, sentinelEvent.Payload);
-        if (sentinelEvent.Channel == "+switch-master" && sentinelEvent.GroupName is { } switched)
-        {
-            RecordSwitchEvent(switched, sentinelEvent.Payload);
-        }
-
-        _signal.Request();
-    }
-
-    /// <summary>Keeps the first arrival per new master: every sentinel repeats +switch-master as it learns of it.</summary>
-    private void RecordSwitchEvent(string group, string payload)
-    {
-        var words = payload.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (words.Length < 5 || !int.TryParse(words[4], System.Globalization.CultureInfo.InvariantCulture, out int port))
-        {
-            return;
-        }
-
-        var newMaster = new ServerEndpoint(words[3], port);
-        var now = _time.GetUtcNow();
-        _switchEvents.AddOrUpdate(
-            group,
-            _ => new SwitchEvent(now, newMaster),
-            (_, existing) => existing.NewMaster == newMaster ? existing : new SwitchEvent(now, newMaster));
-    }
-
-    private readonly record struct SwitchEvent(DateTimeOffset At, ServerEndpoint NewMaster);
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.Sockets;
 using RespProxy.Topology.Model;
 
 namespace RespProxy.Topology.Sentinel;
@@ -79,38 +78,61 @@ internal sealed class ServerProber : IAsyncDisposable
         ServerEndpoint server, IReadOnlyList<IReadOnlyList<string>> commands, Func<RespReply[], T> parse, CancellationToken cancellationToken)
         where T : class
     {
-        RespConnection? connection = null;
+        if (_idle.TryRemove(server, out var pooled))
+        {
+            try
+            {
+                return await ProbeOnAsync(server, pooled, commands, parse, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ErrorText.IsStaleConnection(ex))
+            {
+                // Fall through to a fresh connection: the server may have closed an idle one (sentinel kills normal
+                // clients when it promotes or reconfigures a server).
+            }
+            catch (Exception ex) when (IsProbeFailure(ex, cancellationToken))
+            {
+                return ProbeResult<T>.Failed(ErrorText.Of(ex));
+            }
+        }
+
         try
         {
-            if (!_idle.TryRemove(server, out connection) || connection.IsBroken)
-            {
-                if (connection is not null)
-                {
-                    await connection.DisposeAsync().ConfigureAwait(false);
-                }
+            var connection = await RespConnection.ConnectAsync(server, _credentials, _timeout, _time, cancellationToken).ConfigureAwait(false);
+            return await ProbeOnAsync(server, connection, commands, parse, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsProbeFailure(ex, cancellationToken))
+        {
+            return ProbeResult<T>.Failed(ErrorText.Of(ex));
+        }
+    }
 
-                connection = await RespConnection.ConnectAsync(server, _credentials, _timeout, _time, cancellationToken).ConfigureAwait(false);
-            }
-
+    /// <summary>Runs the probe on <paramref name="connection"/>, then pools it again or disposes it.</summary>
+    private async Task<ProbeResult<T>> ProbeOnAsync<T>(
+        ServerEndpoint server, RespConnection connection, IReadOnlyList<IReadOnlyList<string>> commands, Func<RespReply[], T> parse,
+        CancellationToken cancellationToken)
+        where T : class
+    {
+        RespConnection? owned = connection;
+        try
+        {
             var replies = await connection.ExecuteAsync(commands, _timeout, cancellationToken).ConfigureAwait(false);
             var value = parse(replies);
-            if (_idle.TryAdd(server, connection))
+            if (!connection.IsBroken && _idle.TryAdd(server, connection))
             {
-                connection = null;
+                owned = null;
             }
 
             return new ProbeResult<T>(value, null);
         }
-        catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or FormatException or InvalidDataException)
-        {
-            return ProbeResult<T>.Failed(ex.Message);
-        }
         finally
         {
-            if (connection is not null)
+            if (owned is not null)
             {
-                await connection.DisposeAsync().ConfigureAwait(false);
+                await owned.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
+
+    private static bool IsProbeFailure(Exception ex, CancellationToken cancellationToken) =>
+        ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested;
 }

@@ -42,6 +42,8 @@ internal sealed partial class BackendConnection
 
     public bool IsAlive => Volatile.Read(ref _dead) == 0;
 
+    public BackendServer Server => _server;
+
     /// <summary>Requests written and not answered yet.</summary>
     public int InFlightCount => _inFlight.Count;
 
@@ -230,19 +232,19 @@ internal sealed partial class BackendConnection
     private void FailQueued()
     {
         var error = Volatile.Read(ref _failureReply);
-        FailAll(_inFlight, error, written: true);
-        FailAll(_sendQueue, error, written: false);
+        FailAll(_inFlight, error);
+        FailAll(_sendQueue, error);
     }
 
-    // A request never written can be routed again (to the hold, or another replica); a read can be routed again even
-    // if written, since running it twice changes nothing. A written request that needs the master has an unknown
-    // outcome and is answered with the error.
-    private void FailAll(ConcurrentQueue<PendingReply> queue, byte[] error, bool written)
+    // A read is routed again (another replica, or the master): running it twice changes nothing, and reads of one
+    // client to replicas carry no order. A request for the master is answered with the error, written or not: sending
+    // it again elsewhere could run it after the client's later requests, and a written one may already have run.
+    private static void FailAll(ConcurrentQueue<PendingReply> queue, byte[] error)
     {
         while (queue.TryDequeue(out var slot))
         {
             var group = slot.Group;
-            if (group is not null && (!slot.NeedsMaster || !written))
+            if (group is not null && !slot.NeedsMaster)
             {
                 group.Reroute(slot, (uint)slot.SentAt);
                 continue;

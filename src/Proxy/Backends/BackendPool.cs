@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RespProxy.Topology.Model;
@@ -11,19 +10,15 @@ internal sealed class BackendPool : IAsyncDisposable
     private readonly Dictionary<ServerEndpoint, BackendServer> _servers = [];
     private readonly Lock _serversLock = new();
     private readonly BackendOptions _options;
-    private readonly SocketConnectionContextFactory _factory;
+    private readonly IBackendConnector _connector;
     private readonly ILogger _logger;
     private readonly Timer _timeoutTimer;
 
-    public BackendPool(IOptions<BackendOptions> options, ILoggerFactory loggerFactory)
+    public BackendPool(IOptions<BackendOptions> options, IBackendConnector connector, ILoggerFactory loggerFactory)
     {
         _options = options.Value;
         _logger = loggerFactory.CreateLogger("RespProxy.Backends");
-
-        // Replies larger than the default 1 MB pause threshold must still be read whole: the reader only consumes a
-        // reply once it is complete, so a bounded pipe would wait forever for a 10 MB value.
-        var socketOptions = new SocketConnectionFactoryOptions { MaxReadBufferSize = null, UnsafePreferInlineScheduling = true };
-        _factory = new SocketConnectionContextFactory(socketOptions, _logger);
+        _connector = connector;
         _timeoutTimer = new Timer(_ => CheckTimeouts(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
     }
 
@@ -35,7 +30,7 @@ internal sealed class BackendPool : IAsyncDisposable
         {
             if (!_servers.TryGetValue(endpoint, out var server))
             {
-                server = new BackendServer(endpoint, _options, _factory, _logger);
+                server = new BackendServer(endpoint, _options, _connector, _logger);
                 _servers.Add(endpoint, server);
             }
 
@@ -71,6 +66,5 @@ internal sealed class BackendPool : IAsyncDisposable
             await server.DisposeAsync();
         }
 
-        _factory.Dispose();
     }
 }

@@ -1,6 +1,4 @@
-using System.Net;
 using System.Net.Sockets;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Logging;
 using RespProxy.Topology.Model;
 
@@ -16,7 +14,7 @@ internal sealed partial class BackendServer : IAsyncDisposable
     private readonly BackendConnection?[] _connections;
     private readonly Task[] _supervisors;
     private readonly BackendOptions _options;
-    private readonly SocketConnectionContextFactory _factory;
+    private readonly IBackendConnector _connector;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private byte[] _unavailableReply;
@@ -24,11 +22,11 @@ internal sealed partial class BackendServer : IAsyncDisposable
     private bool _readable = true;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public BackendServer(ServerEndpoint endpoint, BackendOptions options, SocketConnectionContextFactory factory, ILogger logger)
+    public BackendServer(ServerEndpoint endpoint, BackendOptions options, IBackendConnector connector, ILogger logger)
     {
         Endpoint = endpoint;
         _options = options;
-        _factory = factory;
+        _connector = connector;
         _logger = logger;
         _unavailableReply = BackendErrors.Unavailable(endpoint, "not connected yet");
         _connections = new BackendConnection?[options.ConnectionsPerServer];
@@ -179,30 +177,9 @@ internal sealed partial class BackendServer : IAsyncDisposable
 
     private async Task<BackendConnection> ConnectAsync(CancellationToken token)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-        timeout.CancelAfter(_options.ConnectTimeoutMs);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            var address = Endpoint.Address;
-            if (address is not null)
-            {
-                await socket.ConnectAsync(new IPEndPoint(address, Endpoint.Port), timeout.Token);
-            }
-            else
-            {
-                await socket.ConnectAsync(Endpoint.Host, Endpoint.Port, timeout.Token);
-            }
-
-            Version = await BackendHandshake.RunAsync(socket, _options, timeout.Token);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
-        return new BackendConnection(this, _factory.Create(socket));
+        var (connection, version) = await _connector.ConnectAsync(Endpoint, token);
+        Version = version;
+        return new BackendConnection(this, connection);
     }
 
     public async ValueTask DisposeAsync()

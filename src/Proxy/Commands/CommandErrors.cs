@@ -22,6 +22,9 @@ internal static class CommandErrors
 
     public static ReadOnlySpan<byte> Syntax => "ERR syntax error"u8;
 
+    public static byte[] NotRoutableAcrossGroups(CommandInfo command)
+        => Encoding.UTF8.GetBytes($"ERR '{command.Name.ToUpperInvariant()}' is not supported by RespProxy across presharded groups: its keys (or the whole keyspace) would span groups");
+
     public static byte[] WrongArity(CommandInfo command)
         => Encoding.UTF8.GetBytes($"ERR wrong number of arguments for '{command.Name}' command");
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using RespProxy.Backends;
 using RespProxy.Commands;
 using RespProxy.Resp.Commands;
 using RespProxy.Resp.Parsing;
@@ -104,6 +105,12 @@ internal sealed partial class ClientSession
         else
         {
             int groupIndex = KeyGroup(table, request, command);
+            if (groupIndex == Unroutable)
+            {
+                slot.CompleteWithError(CommandErrors.NotRoutableAcrossGroups(command));
+                return;
+            }
+
             if (groupIndex == MultipleGroups)
             {
                 var kind = MultiKeyKindOf(command, request);
@@ -122,8 +129,14 @@ internal sealed partial class ClientSession
 
         bool isRead = (command.Flags & (CommandFlags.ReadOnly | CommandFlags.Write)) == CommandFlags.ReadOnly;
         var connection = isRead ? group.RouteRead(slot, unchecked(_readSpin++), Id) : group.RouteToMaster(slot, Id);
+        Send(slot, connection);
+    }
+
+    private void Send(PendingReply slot, BackendConnection? connection)
+    {
         if (connection is not null)
         {
+            connection = _stickyConnections.Choose(connection, slot);
             connection.Enqueue(slot);
             Touch(connection);
         }
@@ -131,27 +144,36 @@ internal sealed partial class ClientSession
 
     private const int NoKeys = -1;
     private const int MultipleGroups = -2;
+    private const int Unroutable = -3;
 
-    // The group every key of the command belongs to, NoKeys, or MultipleGroups. Presharded groups are independent
-    // servers, so keys on different slots of one group may still go together.
+    // The group every key of the command belongs to, NoKeys, MultipleGroups, or Unroutable (keys the proxy cannot
+    // find, or a keyless command over the whole keyspace, whose answer would cover one group only). Presharded groups
+    // are independent servers, so keys on different slots of one group may still go together.
     private static int KeyGroup(RoutingTable table, RespRequest request, CommandInfo command)
     {
-        int combined = NoKeys;
-        if (CommandTable.TryGetKeyRange(command, request.ArgumentCount, out int first, out int last, out int step))
+        if (!KeyPositions.TryGet(command, request, out var keys))
         {
-            for (int i = first; i <= last && i < request.ArgumentCount; i += step)
-            {
-                int group = table.Snapshot.GroupIndexForSlot(HashSlot.Of(request.GetArgument(i)));
-                if (combined != NoKeys && combined != group)
-                {
-                    return MultipleGroups;
-                }
+            return Unroutable;
+        }
 
-                combined = group;
-            }
+        int combined = NoKeys;
+        AddKeys(table, request, keys.First, keys.Last, keys.Step, ref combined);
+        AddKeys(table, request, keys.SecondFirst, keys.SecondLast, 1, ref combined);
+        if (combined == NoKeys && (command.Flags & CommandFlags.Keyspace) != 0)
+        {
+            return Unroutable;
         }
 
         return combined;
+    }
+
+    private static void AddKeys(RoutingTable table, RespRequest request, int first, int last, int step, ref int combined)
+    {
+        for (int i = first; i <= last && i < request.ArgumentCount && combined != MultipleGroups; i += step)
+        {
+            int group = table.Snapshot.GroupIndexForSlot(HashSlot.Of(request.GetArgument(i)));
+            combined = combined == NoKeys || combined == group ? group : MultipleGroups;
+        }
     }
 
     private static bool HasBlockOption(RespRequest request)

@@ -74,12 +74,7 @@ internal sealed partial class ClientSession
             var slot = children[child];
             slot.Parent = aggregate;
             var group = table.Group(groupOfChild[child]);
-            var connection = isRead ? group.RouteRead(slot, unchecked(_readSpin++), Id) : group.RouteToMaster(slot, Id);
-            if (connection is not null)
-            {
-                connection.Enqueue(slot);
-                Touch(connection);
-            }
+            Send(slot, isRead ? group.RouteRead(slot, unchecked(_readSpin++), Id) : group.RouteToMaster(slot, Id));
         }
     }
 

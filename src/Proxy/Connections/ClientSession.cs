@@ -28,6 +28,7 @@ internal sealed partial class ClientSession
     private int _closed;
     private int _closeRequested;
     private uint _readSpin;
+    private StickyConnections _stickyConnections;
 
     public ClientSession(ConnectionContext connection, ProxyRuntime runtime)
     {

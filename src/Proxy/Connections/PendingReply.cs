@@ -58,8 +58,12 @@ internal sealed class PendingReply
 
     public bool IsDone => Volatile.Read(ref _state) == Done;
 
+    /// <summary>Counts reuses, so a session can tell whether a slot it remembers is still the same request.</summary>
+    public int Generation { get; private set; }
+
     public void Prepare(ClientSession owner)
     {
+        Generation++;
         Owner = owner;
         Transform = null;
         CloseAfter = false;

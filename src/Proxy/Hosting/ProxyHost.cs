@@ -59,6 +59,7 @@ public static class ProxyHost
             builder.Services.AddSingleton(new TopologyHolder(StandaloneTopologyFactory.Create(topologyOptions, version: 1)));
         }
 
+        builder.Services.AddSingleton<IBackendConnector, SocketBackendConnector>();
         builder.Services.AddSingleton<BackendPool>();
         builder.Services.AddSingleton<BackendRouter>();
         builder.Services.AddSingleton<ProxyRuntime>();

@@ -28,6 +28,7 @@ public class CommandTableCoverageTests
         ["@transaction"] = CommandFlags.Transaction,
         ["@scripting"] = CommandFlags.Scripting,
         ["@connection"] = CommandFlags.Connection,
+        ["@keyspace"] = CommandFlags.Keyspace,
     };
 
     [Fact]

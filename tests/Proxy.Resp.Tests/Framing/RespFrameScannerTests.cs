@@ -211,7 +211,7 @@ public class RespFrameScannerTests
             ["VerbatimWithCrLf"] = Of("=8\r\nmkd:a\r\nb\r\n"),
             ["BlobError"] = Of("!21\r\nSYNTAX invalid syntax\r\n"),
             ["ArrayOfEveryType"] = Of("*14\r\n+s\r\n-e\r\n:1\r\n$1\r\nb\r\n*0\r\n%0\r\n~0\r\n>0\r\n_\r\n,1.5\r\n#t\r\n(1\r\n=7\r\ntxt:abc\r\n!1\r\nE\r\n"),
-            ["EighteenDigitLength"] = Of("*1\r\n$-1\r\n"),
+            ["ArrayOfNullBulk"] = Of("*1\r\n$-1\r\n"),
             ["TenMegabyteBulk"] = Concat(Of(string.Create(CultureInfo.InvariantCulture, $"${tenMegabytes.Length}\r\n")), tenMegabytes, Of("\r\n")),
         };
     }

@@ -1,0 +1,238 @@
+using System.Text;
+using RespProxy.TestSupport;
+using Xunit;
+
+namespace RespProxy.IntegrationTests.Standalone;
+
+/// <summary>
+/// Replies matched to requests under load: many clients pipelining over the proxy's few shared backend connections
+/// must each get exactly their own replies, in their own request order; large values of mixed sizes survive a
+/// deep pipeline byte for byte.
+/// </summary>
+public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : IClassFixture<StandaloneProxyFixture>
+{
+    private const int Connections = 50;
+    private const int CommandsPerConnection = 1000;
+    private const int BatchesPerConnection = 4;
+
+    private enum Kind : byte
+    {
+        Set,
+        Get,
+        Incr,
+    }
+
+    private readonly record struct Expected(Kind Kind, string Text, long Integer);
+
+    [Fact]
+    public async Task Fifty_pipelining_clients_each_get_exactly_their_own_replies_in_order()
+    {
+        var prefix = StandaloneProxyFixture.NewPrefix("ordering");
+        var clients = await Task.WhenAll(Enumerable.Range(0, Connections).Select(_ => fixture.ConnectAsync()));
+        try
+        {
+            await Task.WhenAll(clients.Select((client, index) => RunClientAsync(client, index, prefix)));
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+
+        // The backend saw every INCR exactly once per client.
+        await using var check = await fixture.ConnectAsync();
+        var counter = await check.CommandAsync("GET", $"{prefix}counter:{Connections - 1}");
+        Assert.Equal((CommandsPerConnection + 1) / 3, int.Parse(counter.Text!, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static async Task RunClientAsync(RawRespClient client, int connection, string prefix)
+    {
+        // Command i: SET a fresh key to a value no other request uses, GET that key back, or INCR this client's
+        // counter. A reply that belongs to any other request (of this client or another) cannot match.
+        var expected = new Expected[CommandsPerConnection];
+        var batches = new List<RespBatch>();
+        var batch = new RespBatch();
+        string counterKey = $"{prefix}counter:{connection}";
+        string lastKey = "", lastValue = "";
+        long increments = 0;
+        int batchSize = CommandsPerConnection / BatchesPerConnection;
+        for (int i = 0; i < CommandsPerConnection; i++)
+        {
+            switch (i % 3)
+            {
+                case 0:
+                    lastKey = $"{prefix}{connection}:{i}";
+                    lastValue = $"value-{connection}-{i}-{Guid.NewGuid():N}";
+                    batch.Add("SET", lastKey, lastValue);
+                    expected[i] = new Expected(Kind.Set, "OK", 0);
+                    break;
+                case 1:
+                    batch.Add("GET", lastKey);
+                    expected[i] = new Expected(Kind.Get, lastValue, 0);
+                    break;
+                default:
+                    batch.Add("INCR", counterKey);
+                    expected[i] = new Expected(Kind.Incr, "", ++increments);
+                    break;
+            }
+
+            if (batch.Count == batchSize)
+            {
+                batches.Add(batch);
+                batch = new RespBatch();
+            }
+        }
+
+        Assert.Equal(0, batch.Count);
+
+        var reading = ReadAndCheckAsync(client, connection, expected);
+        foreach (var pending in batches)
+        {
+            await client.SendRawAsync(pending.Bytes);
+        }
+
+        await reading;
+    }
+
+    private static async Task ReadAndCheckAsync(RawRespClient client, int connection, Expected[] expected)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            var reply = await client.ReadAsync();
+            var want = expected[i];
+            bool matches = want.Kind switch
+            {
+                Kind.Set => reply.Type == '+' && reply.Text == "OK",
+                Kind.Get => reply.Type == '$' && reply.Text == want.Text,
+                _ => reply.Type == ':' && reply.Integer == want.Integer,
+            };
+            Assert.True(matches, $"connection {connection}, command {i} ({want.Kind}): expected {(want.Kind == Kind.Incr ? ":" + want.Integer : want.Text)}, got {reply}");
+        }
+    }
+
+    [Fact]
+    public async Task Pipeline_deeper_than_the_per_client_pending_limit_is_answered_completely_in_order()
+    {
+        // 20,000 requests in one write: far more than Proxy:MaxPendingRequestsPerClient (4096), so the proxy has to
+        // stop reading this client and resume as replies drain.
+        const int Count = 20_000;
+        var key = StandaloneProxyFixture.NewPrefix("deep-pipeline") + "n";
+        var batch = new RespBatch();
+        for (int i = 0; i < Count; i++)
+        {
+            batch.Add("INCR", key);
+        }
+
+        await using var client = await fixture.ConnectAsync();
+        var sending = client.SendRawAsync(batch.Bytes);
+        for (int i = 1; i <= Count; i++)
+        {
+            var reply = await client.ReadAsync();
+            Assert.True(reply.Type == ':' && reply.Integer == i, $"reply {i}: expected :{i}, got {reply}");
+        }
+
+        await sending;
+        Assert.Equal(Count.ToString(System.Globalization.CultureInfo.InvariantCulture), (await client.CommandAsync("GET", key)).Text);
+    }
+
+    [Fact]
+    public async Task Client_that_disconnects_with_replies_outstanding_does_not_disturb_others()
+    {
+        var prefix = StandaloneProxyFixture.NewPrefix("abandoned");
+        var big = new byte[256 * 1024];
+        new Random(3).NextBytes(big);
+        await using var bystander = await fixture.ConnectAsync();
+        Assert.Equal("+OK", (await bystander.CommandAsync(Encoding.ASCII.GetBytes("SET"), Encoding.ASCII.GetBytes(prefix + "big"), big)).ToString());
+
+        // Several clients ask for a 256 KB value many times over (64 MB of replies in all) and leave without reading any.
+        for (int round = 0; round < 5; round++)
+        {
+            var batch = new RespBatch();
+            for (int i = 0; i < 50; i++)
+            {
+                batch.Add("GET", prefix + "big");
+            }
+
+            await using var leaver = await fixture.ConnectAsync();
+            await leaver.SendRawAsync(batch.Bytes);
+        }
+
+        // Everyone else is served, correctly, meanwhile and afterwards.
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Equal("+OK", (await bystander.CommandAsync("SET", $"{prefix}k{i}", $"v{i}")).ToString());
+            Assert.Equal($"v{i}", (await bystander.CommandAsync("GET", $"{prefix}k{i}")).Text);
+        }
+
+        var read = await bystander.CommandAsync("GET", prefix + "big");
+        Assert.True(big.AsSpan().SequenceEqual(read.Bulk), "the 256 KB value read back differs");
+        await using var newcomer = await fixture.ConnectAsync();
+        Assert.Equal("v19", (await newcomer.CommandAsync("GET", $"{prefix}k19")).Text);
+    }
+
+    [Fact]
+    public async Task Two_hundred_sets_of_mixed_sizes_and_their_gets_in_one_pipeline()
+    {
+        const int Count = 200;
+        const int MaxSize = 200 * 1024;
+        var prefix = StandaloneProxyFixture.NewPrefix("large-pipeline");
+        var random = new Random(8);
+        var values = new byte[Count][];
+        for (int i = 0; i < Count; i++)
+        {
+            // Mostly random sizes, plus the edges: empty, one byte, exactly the maximum.
+            int size = i switch { 0 => 0, 1 => 1, 2 => MaxSize, _ => random.Next(0, MaxSize + 1) };
+            values[i] = new byte[size];
+            random.NextBytes(values[i]);
+        }
+
+        var batch = new RespBatch();
+        for (int i = 0; i < Count; i++)
+        {
+            batch.Add(Encoding.ASCII.GetBytes("SET"), Encoding.ASCII.GetBytes($"{prefix}{i}"), values[i]);
+
+            // Every tenth value is read back right after its SET, the rest after all of them.
+            if (i % 10 == 0)
+            {
+                batch.Add("GET", $"{prefix}{i}");
+            }
+        }
+
+        for (int i = 0; i < Count; i++)
+        {
+            batch.Add("GET", $"{prefix}{i}");
+        }
+
+        batch.Add("STRLEN", $"{prefix}2");
+
+        await using var client = await fixture.ConnectAsync(TimeSpan.FromSeconds(30));
+        var sending = client.SendRawAsync(batch.Bytes);
+        for (int i = 0; i < Count; i++)
+        {
+            Assert.Equal("+OK", (await client.ReadAsync()).ToString());
+            if (i % 10 == 0)
+            {
+                AssertValue(i, await client.ReadAsync());
+            }
+        }
+
+        for (int i = 0; i < Count; i++)
+        {
+            AssertValue(i, await client.ReadAsync());
+        }
+
+        Assert.Equal($":{MaxSize}", (await client.ReadAsync()).ToString());
+        await sending;
+        Assert.Equal("+PONG", (await client.CommandAsync("PING")).ToString());
+
+        void AssertValue(int index, RespValue reply)
+        {
+            Assert.Equal('$', reply.Type);
+            Assert.NotNull(reply.Bulk);
+            Assert.True(values[index].AsSpan().SequenceEqual(reply.Bulk),
+                $"value {index} ({values[index].Length} bytes) came back as {reply.Bulk!.Length} different bytes");
+        }
+    }
+}
