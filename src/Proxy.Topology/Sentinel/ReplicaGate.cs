@@ -15,9 +15,15 @@ internal static class ReplicaGate
     /// <param name="probe">The replica's own PING + INFO replication; null when it was not asked (sentinels already rule it out).</param>
     /// <param name="masterOffset">The master's replication offset from this refresh, when known.</param>
     /// <param name="maxLagBytes">Largest master offset minus replica offset still readable; null for no limit.</param>
-    public static GateDecision Evaluate(ReplicaVerdict verdict, ProbeResult<ReplicationInfo>? probe, long? masterOffset, long? maxLagBytes)
+    /// <param name="masterFailed">
+    /// The group's master is down (o_down, or no master confirmed) and this replica was readable until now: its link is
+    /// down because its master died, not because it is behind or syncing, so it keeps the newest data the group has and
+    /// keeps serving reads through the failover, as long as it answers, is not loading and does not resync.
+    /// </param>
+    public static GateDecision Evaluate(ReplicaVerdict verdict, ProbeResult<ReplicationInfo>? probe, long? masterOffset, long? maxLagBytes, bool masterFailed = false)
     {
-        if (verdict.SentinelProblem is not null)
+        bool linkExcused = masterFailed && (verdict.SentinelProblem is null || verdict.OnlyMasterLinkDown);
+        if (verdict.SentinelProblem is not null && !linkExcused)
         {
             return new GateDecision(false, verdict.SentinelProblem);
         }
@@ -42,7 +48,7 @@ internal static class ReplicaGate
             return new GateDecision(false, $"reports role {info.Role}");
         }
 
-        if (info.MasterLinkStatus != "up")
+        if (info.MasterLinkStatus != "up" && !linkExcused)
         {
             return new GateDecision(false, $"master_link_status {info.MasterLinkStatus ?? "missing"}");
         }

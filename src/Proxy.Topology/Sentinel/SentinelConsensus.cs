@@ -4,7 +4,8 @@ namespace RespProxy.Topology.Sentinel;
 
 /// <summary>How the reachable sentinels see one replica, merged over those that agree on the master.</summary>
 /// <param name="SentinelProblem">Null when sentinels consider it usable, else why not ("s_down", "master-link-status err").</param>
-internal sealed record ReplicaVerdict(ServerEndpoint Endpoint, string? SentinelProblem);
+/// <param name="OnlyMasterLinkDown">Every sentinel reporting a problem reports only the replica's master link down.</param>
+internal sealed record ReplicaVerdict(ServerEndpoint Endpoint, string? SentinelProblem, bool OnlyMasterLinkDown = false);
 
 /// <summary>The master one group gets after comparing sentinels, and the replicas those sentinels report.</summary>
 /// <param name="Master">The chosen master address (not yet confirmed with ROLE).</param>
@@ -65,7 +66,7 @@ internal static class SentinelConsensus
     /// </summary>
     private static ReplicaVerdict[] MergeReplicas(ServerEndpoint master, SentinelGroupView[] views)
     {
-        var merged = new Dictionary<ServerEndpoint, (int Listing, int Bad, string? Problem)>();
+        var merged = new Dictionary<ServerEndpoint, (int Listing, int Bad, string? Problem, bool LinkOnly)>();
         var order = new List<ServerEndpoint>();
         foreach (var view in views)
         {
@@ -82,7 +83,9 @@ internal static class SentinelConsensus
                 }
 
                 string? problem = Problem(replica);
-                merged[replica.Endpoint] = (tally.Listing + 1, tally.Bad + (problem is null ? 0 : 1), tally.Problem ?? problem);
+                bool linkOnly = problem is null || (replica.Flags & SentinelInstanceFlags.Unhealthy) == SentinelInstanceFlags.None;
+                bool linkOnlySoFar = tally.Listing == 0 || tally.LinkOnly;
+                merged[replica.Endpoint] = (tally.Listing + 1, tally.Bad + (problem is null ? 0 : 1), tally.Problem ?? problem, linkOnlySoFar && linkOnly);
             }
         }
 
@@ -90,7 +93,8 @@ internal static class SentinelConsensus
             .Select(endpoint =>
             {
                 var tally = merged[endpoint];
-                return new ReplicaVerdict(endpoint, tally.Bad * 2 >= tally.Listing ? tally.Problem : null);
+                bool bad = tally.Bad * 2 >= tally.Listing;
+                return new ReplicaVerdict(endpoint, bad ? tally.Problem : null, bad && tally.LinkOnly);
             })
             .ToArray();
     }

@@ -28,8 +28,9 @@ public sealed partial class SentinelWatcher
             }
 
             // Replicas the sentinels already rule out are not asked: they are unreadable either way, and a dead host
-            // would only cost this refresh a timeout.
-            foreach (var replica in consensus.Replicas.Where(replica => replica.SentinelProblem is null))
+            // would only cost this refresh a timeout. One whose only problem is the link to a failed master is asked:
+            // it may keep serving reads through the failover (ReplicaGate).
+            foreach (var replica in consensus.Replicas.Where(replica => replica.SentinelProblem is null || replica.OnlyMasterLinkDown))
             {
                 if (!replicaProbes.ContainsKey(replica.Endpoint))
                 {
@@ -56,11 +57,14 @@ public sealed partial class SentinelWatcher
             var role = roleProbes.TryGetValue(group, out var roleProbe) ? roleProbe.Result : null;
             var master = ConfirmMaster(group, consensus, role, published?.Master);
             long? masterOffset = role?.Value is { IsMaster: true } info ? info.Offset : null;
+            // Sentinel needs down-after-milliseconds to call a dead master o_down; an unanswered ROLE tells at once.
+            bool masterFailed = master is null || consensus.MasterObjectivelyDown || role?.Value is null;
             var replicas = ImmutableArray.CreateBuilder<ServerNode>(consensus.Replicas.Count);
             foreach (var verdict in consensus.Replicas)
             {
                 var probe = replicaProbes.TryGetValue(verdict.Endpoint, out var replicaProbe) ? replicaProbe.Result : null;
-                var decision = ReplicaGate.Evaluate(verdict, probe, masterOffset, MaxReplicaLagBytes);
+                bool wasReadable = published?.Replicas.Any(replica => replica.Endpoint == verdict.Endpoint && replica.Readable) == true;
+                var decision = ReplicaGate.Evaluate(verdict, probe, masterOffset, MaxReplicaLagBytes, masterFailed && wasReadable);
                 var node = new ServerNode(verdict.Endpoint, ServerRole.Replica, _dataCenters.Resolve(verdict.Endpoint), decision.Readable);
                 NoteReadability(group, published, node, decision.Reason);
                 replicas.Add(node);
