@@ -224,6 +224,9 @@ internal sealed partial class BackendConnection
         if (Interlocked.Exchange(ref _dead, 1) == 0)
         {
             _connection.Abort(new ConnectionAbortedException(reason));
+
+            // Wakes the reader even where aborting does not end a pending read (in-memory transports).
+            _input.CancelPendingRead();
         }
 
         FailQueued();
