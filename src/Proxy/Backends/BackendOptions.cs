@@ -17,6 +17,12 @@ public sealed class BackendOptions
 
     public int ReconnectMaxDelayMs { get; set; } = 2000;
 
+    /// <summary>
+    /// Batch writes to a backend connection across clients: one write per burst of requests instead of one per client
+    /// read. Costs a thread-pool hand-off per burst; measured in docs/BENCHMARKS.md.
+    /// </summary>
+    public bool CoalesceWrites { get; set; } = true;
+
     /// <summary>ACL user for the Redis servers (AUTH user password); null = the default user.</summary>
     public string? User { get; set; }
 

@@ -21,7 +21,12 @@ internal sealed class SocketBackendConnector : IBackendConnector, IDisposable
         // Replies larger than the default 1 MB pause threshold must still be read whole: the reader only consumes a
         // reply once it is complete, so a bounded pipe would wait forever for a 10 MB value. Completions run inline:
         // the reader never blocks (see SocketTuning).
-        var socketOptions = new SocketConnectionFactoryOptions { MaxReadBufferSize = null, UnsafePreferInlineScheduling = true };
+        var socketOptions = new SocketConnectionFactoryOptions
+        {
+            MaxReadBufferSize = null,
+            UnsafePreferInlineScheduling = true,
+            WaitForDataBeforeAllocatingBuffer = false,
+        };
         _factory = new SocketConnectionContextFactory(socketOptions, loggerFactory.CreateLogger("RespProxy.Backends.Sockets"));
     }
 
