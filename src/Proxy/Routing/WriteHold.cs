@@ -133,21 +133,33 @@ internal sealed class WriteHold
             return;
         }
 
-        BackendConnection? released = null;
+        List<BackendConnection>? released = null;
         List<PendingReply>? expired = null;
         lock (_lock)
         {
-            var connection = master is { AcceptsWrites: true } ? master.GetConnection(0) : null;
-            if (connection is not null)
+            if (master is { AcceptsWrites: true } && master.GetConnection(0) is not null)
             {
+                released = [];
                 while (_held.TryDequeue(out var slot))
                 {
+                    // Each on the connection its client's next requests will take (the same affinity), so a client's
+                    // released requests and its later ones stay in one connection's order.
+                    var connection = master.GetConnection(slot.Owner!.Id);
+                    if (connection is null)
+                    {
+                        (expired ??= []).Add(slot);
+                        continue;
+                    }
+
                     connection.Enqueue(slot);
+                    if (!released.Contains(connection))
+                    {
+                        released.Add(connection);
+                    }
                 }
 
                 _heldBytes = 0;
                 _active = false;
-                released = connection;
             }
             else
             {
@@ -163,7 +175,14 @@ internal sealed class WriteHold
         }
 
         // Socket writes and client replies happen outside the lock.
-        released?.Send();
+        if (released is not null)
+        {
+            foreach (var connection in released)
+            {
+                connection.Send();
+            }
+        }
+
         if (expired is not null)
         {
             foreach (var slot in expired)
