@@ -22,8 +22,11 @@ internal static class ReplicaGate
     /// </param>
     public static GateDecision Evaluate(ReplicaVerdict verdict, ProbeResult<ReplicationInfo>? probe, long? masterOffset, long? maxLagBytes, bool masterFailed = false)
     {
+        // Sentinel refreshes a replica's master-link-status from its INFO only every few seconds; the probe below asks
+        // the replica itself, now. So a sentinel complaint about the link alone defers to the probe, which still
+        // requires the link up (unless the master itself failed, see masterFailed).
         bool linkExcused = masterFailed && (verdict.SentinelProblem is null || verdict.OnlyMasterLinkDown);
-        if (verdict.SentinelProblem is not null && !linkExcused)
+        if (verdict.SentinelProblem is not null && !verdict.OnlyMasterLinkDown)
         {
             return new GateDecision(false, verdict.SentinelProblem);
         }
