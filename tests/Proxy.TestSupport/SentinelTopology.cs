@@ -9,11 +9,16 @@ public sealed class SentinelTopology : IAsyncDisposable
 {
     private readonly List<RedisServerProcess> _servers;
 
-    private SentinelTopology(string masterName, List<RedisServerProcess> servers, List<SentinelProcess> sentinels)
+    private readonly string[] _serverAuth;
+    private readonly string[] _sentinelAuth;
+
+    private SentinelTopology(string masterName, List<RedisServerProcess> servers, List<SentinelProcess> sentinels, string? serverPassword, string? sentinelPassword)
     {
         MasterName = masterName;
         _servers = servers;
         Sentinels = sentinels;
+        _serverAuth = serverPassword is null ? [] : ["-a", serverPassword, "--no-auth-warning"];
+        _sentinelAuth = sentinelPassword is null ? [] : ["-a", sentinelPassword, "--no-auth-warning"];
     }
 
     public string MasterName { get; }
@@ -37,11 +42,28 @@ public sealed class SentinelTopology : IAsyncDisposable
         IReadOnlyList<string>? sentinelHosts = null,
         int downAfterMs = 1000,
         int failoverTimeoutMs = 5000,
-        IEnumerable<string>? serverConfig = null)
+        IEnumerable<string>? serverConfig = null,
+        string? serverPassword = null,
+        string? sentinelPassword = null)
     {
         replicaHosts ??= ["127.0.1.2", "127.0.2.1"];
         sentinelHosts ??= ["127.0.0.1", "127.0.0.1", "127.0.0.1"];
-        var extra = serverConfig?.ToArray() ?? [];
+        // With passwords: servers require one (replicas use it towards their master), sentinels use it towards the
+        // servers and require their own, which they also use among themselves.
+        string[] serverAuthConfig = serverPassword is null ? [] : [$"requirepass {serverPassword}", $"masterauth {serverPassword}"];
+        var extra = serverAuthConfig.Concat(serverConfig ?? []).ToArray();
+        var sentinelConfig = new List<string>();
+        if (serverPassword is not null)
+        {
+            sentinelConfig.Add($"sentinel auth-pass {masterName} {serverPassword}");
+        }
+
+        if (sentinelPassword is not null)
+        {
+            sentinelConfig.Add($"requirepass {sentinelPassword}");
+            sentinelConfig.Add($"sentinel sentinel-pass {sentinelPassword}");
+        }
+
         var servers = new List<RedisServerProcess>();
         var sentinels = new List<SentinelProcess>();
         try
@@ -53,11 +75,11 @@ public sealed class SentinelTopology : IAsyncDisposable
                 servers.Add(await RedisServerProcess.StartAsync(host, extraConfig: [.. extra, $"replicaof {master.Host} {master.Port}"]).ConfigureAwait(false));
             }
 
-            var topology = new SentinelTopology(masterName, servers, sentinels);
+            var topology = new SentinelTopology(masterName, servers, sentinels, serverPassword, sentinelPassword);
             await topology.WaitForReplicationAsync(master, replicaHosts.Count).ConfigureAwait(false);
             foreach (var host in sentinelHosts)
             {
-                sentinels.Add(await SentinelProcess.StartAsync(host, null, [(masterName, master.Host, master.Port)], quorum: 2, downAfterMs, failoverTimeoutMs).ConfigureAwait(false));
+                sentinels.Add(await SentinelProcess.StartAsync(host, null, [(masterName, master.Host, master.Port)], quorum: 2, downAfterMs, failoverTimeoutMs, sentinelConfig).ConfigureAwait(false));
             }
 
             await Wait.UntilAsync(
@@ -65,8 +87,8 @@ public sealed class SentinelTopology : IAsyncDisposable
                 {
                     foreach (var sentinel in sentinels)
                     {
-                        var replicas = await sentinel.CliAsync("SENTINEL", "REPLICAS", masterName).ConfigureAwait(false);
-                        var peers = await sentinel.CliAsync("SENTINEL", "SENTINELS", masterName).ConfigureAwait(false);
+                        var replicas = await sentinel.CliAsync([.. topology._sentinelAuth, "SENTINEL", "REPLICAS", masterName]).ConfigureAwait(false);
+                        var peers = await sentinel.CliAsync([.. topology._sentinelAuth, "SENTINEL", "SENTINELS", masterName]).ConfigureAwait(false);
                         if (CountOf(replicas.Stdout, "name") < replicaHosts.Count || CountOf(peers.Stdout, "name") < sentinels.Count - 1)
                         {
                             return false;
@@ -100,7 +122,7 @@ public sealed class SentinelTopology : IAsyncDisposable
     {
         foreach (var sentinel in Sentinels.Where(s => s.IsRunning))
         {
-            var reply = await sentinel.CliAsync("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MasterName).ConfigureAwait(false);
+            var reply = await sentinel.CliAsync([.. _sentinelAuth, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", MasterName]).ConfigureAwait(false);
             var lines = reply.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (reply.ExitCode == 0 && lines.Length == 2)
             {
@@ -119,7 +141,7 @@ public sealed class SentinelTopology : IAsyncDisposable
         await Wait.UntilAsync(
             async () =>
             {
-                var info = RedisInfo.Parse((await master.CliAsync("INFO", "replication").ConfigureAwait(false)).Stdout);
+                var info = RedisInfo.Parse((await master.CliAsync([.. _serverAuth, "INFO", "replication"]).ConfigureAwait(false)).Stdout);
                 if (!info.TryGetValue("connected_slaves", out var count) || int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) < replicas)
                 {
                     return false;
@@ -127,7 +149,7 @@ public sealed class SentinelTopology : IAsyncDisposable
 
                 foreach (var server in _servers.Where(s => s != master && s.IsRunning))
                 {
-                    var replicaInfo = RedisInfo.Parse((await server.CliAsync("INFO", "replication").ConfigureAwait(false)).Stdout);
+                    var replicaInfo = RedisInfo.Parse((await server.CliAsync([.. _serverAuth, "INFO", "replication"]).ConfigureAwait(false)).Stdout);
                     if (replicaInfo.GetValueOrDefault("master_link_status") != "up")
                     {
                         return false;

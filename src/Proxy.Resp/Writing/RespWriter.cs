@@ -19,21 +19,15 @@ public static class RespWriter
         }
     }
 
-    public static void WriteSimpleString(IBufferWriter<byte> output, ReadOnlySpan<byte> text)
-    {
-        var span = output.GetSpan(text.Length + 3);
-        span[0] = (byte)'+';
-        text.CopyTo(span[1..]);
-        span[text.Length + 1] = (byte)'\r';
-        span[text.Length + 2] = (byte)'\n';
-        output.Advance(text.Length + 3);
-    }
+    public static void WriteSimpleString(IBufferWriter<byte> output, ReadOnlySpan<byte> text) => WriteLine(output, (byte)'+', text);
 
     /// <summary>Writes "-{text}\r\n"; <paramref name="text"/> starts with the error code, e.g. "ERR ...".</summary>
-    public static void WriteError(IBufferWriter<byte> output, ReadOnlySpan<byte> text)
+    public static void WriteError(IBufferWriter<byte> output, ReadOnlySpan<byte> text) => WriteLine(output, (byte)'-', text);
+
+    private static void WriteLine(IBufferWriter<byte> output, byte prefix, ReadOnlySpan<byte> text)
     {
         var span = output.GetSpan(text.Length + 3);
-        span[0] = (byte)'-';
+        span[0] = prefix;
         text.CopyTo(span[1..]);
         span[text.Length + 1] = (byte)'\r';
         span[text.Length + 2] = (byte)'\n';
