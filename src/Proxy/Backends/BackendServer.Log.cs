@@ -13,6 +13,9 @@ internal sealed partial class BackendServer
         [LoggerMessage(EventId = 101, EventName = "BackendDisconnected", Level = LogLevel.Warning, Message = "Backend {Endpoint} connection {Index} down: {Reason}; retrying in {DelayMs} ms.")]
         public static partial void Disconnected(ILogger logger, ServerEndpoint endpoint, int index, string reason, int delayMs);
 
+        [LoggerMessage(EventId = 103, EventName = "BackendConnectionCrashed", Level = LogLevel.Error, Message = "Backend {Endpoint} connection {Index} failed unexpectedly; reconnecting.")]
+        public static partial void ConnectionCrashed(ILogger logger, ServerEndpoint endpoint, int index, Exception exception);
+
         [LoggerMessage(EventId = 102, EventName = "BackendRequestTimedOut", Level = LogLevel.Warning, Message = "Backend {Endpoint} did not answer within {TimeoutMs} ms; failing its connection.")]
         public static partial void RequestTimedOut(ILogger logger, ServerEndpoint endpoint, int timeoutMs);
     }

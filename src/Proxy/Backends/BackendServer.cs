@@ -144,6 +144,12 @@ internal sealed partial class BackendServer : IAsyncDisposable
             {
                 reason = ex is OperationCanceledException && !token.IsCancellationRequested ? "connect timed out" : ex.Message;
             }
+            catch (Exception ex)
+            {
+                // A bug must cost one connection, not the loop that keeps this server connected.
+                Log.ConnectionCrashed(_logger, Endpoint, index, ex);
+                reason = "internal error: " + ex.Message;
+            }
 
             Volatile.Write(ref _connections[index], null);
             if (connection is not null)

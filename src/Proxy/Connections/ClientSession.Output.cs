@@ -84,15 +84,27 @@ internal sealed partial class ClientSession
                 return;
             }
 
-            int written = WriteReadyReplies(out bool closeAfter);
-            if (written > 0)
+            int written;
+            bool closeAfter;
+            try
             {
-                var flush = _output.FlushAsync();
-                if (!flush.IsCompletedSuccessfully)
+                written = WriteReadyReplies(out closeAfter);
+                if (written > 0)
                 {
-                    _ = FinishFlushAsync(flush, closeAfter);
-                    return;
+                    var flush = _output.FlushAsync();
+                    if (!flush.IsCompletedSuccessfully)
+                    {
+                        _ = FinishFlushAsync(flush, closeAfter);
+                        return;
+                    }
                 }
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or ObjectDisposedException)
+            {
+                // This client's transport is gone. The caller may be a backend connection's reader serving every
+                // client: the failure stays with this session.
+                Retire();
+                return;
             }
 
             if (closeAfter)
@@ -171,7 +183,11 @@ internal sealed partial class ClientSession
     private async ValueTask RetireOutputAsync()
     {
         Volatile.Write(ref _closed, 1);
-        while (true)
+
+        // Writers copy and flush in microseconds; one still holding the output after a second is parked in a flush to
+        // a client that does not read, which ends when the connection closes, and never writes again (it sees
+        // _closed when it comes back).
+        for (int attempt = 0; attempt < 1000; attempt++)
         {
             int state = Interlocked.CompareExchange(ref _outputOwner, OutputRetired, OutputFree);
             if (state != OutputHeld)
@@ -179,8 +195,7 @@ internal sealed partial class ClientSession
                 return;
             }
 
-            // A writer is mid-flush; flushes to a closing connection complete promptly.
-            await Task.Yield();
+            await Task.Delay(1);
         }
     }
 }

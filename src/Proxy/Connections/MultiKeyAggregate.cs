@@ -66,17 +66,35 @@ internal sealed class MultiKeyAggregate
                 RespWriter.WriteInteger(output, sum);
                 break;
             default:
-                MergeArrays(output);
+                if (!TryMergeArrays(output))
+                {
+                    RespWriter.WriteError(output, "ERR RespProxy: a backend answered a split MGET with something other than an array of its keys"u8);
+                }
+
                 break;
         }
     }
 
-    private void MergeArrays(IBufferWriter<byte> output)
+    private bool TryMergeArrays(IBufferWriter<byte> output)
     {
         var elements = new (int Start, int Length)[_children.Length][];
         for (int c = 0; c < _children.Length; c++)
         {
-            elements[c] = SplitArray(_children[c].Reply.WrittenMemory);
+            var reply = _children[c].Reply.WrittenMemory;
+            if (reply.Length == 0 || reply.Span[0] != (byte)'*' || SplitArray(reply) is not { } split)
+            {
+                return false;
+            }
+
+            elements[c] = split;
+        }
+
+        for (int key = 0; key < _childOfKey.Length; key++)
+        {
+            if (_positionInChild[key] >= elements[_childOfKey[key]].Length)
+            {
+                return false;
+            }
         }
 
         RespWriter.WriteArrayHeader(output, _childOfKey.Length);
@@ -86,9 +104,11 @@ internal sealed class MultiKeyAggregate
             var (start, length) = elements[child][_positionInChild[key]];
             output.Write(_children[child].Reply.WrittenSpan.Slice(start, length));
         }
+
+        return true;
     }
 
-    private static (int Start, int Length)[] SplitArray(ReadOnlyMemory<byte> reply)
+    private static (int Start, int Length)[]? SplitArray(ReadOnlyMemory<byte> reply)
     {
         var span = reply.Span;
         int headerEnd = span.IndexOf((byte)'\n') + 1;
@@ -101,7 +121,7 @@ internal sealed class MultiKeyAggregate
             var scanner = default(RespFrameScanner);
             if (scanner.TryScan(rest, out long length) != ScanResult.Complete)
             {
-                throw new InvalidOperationException("A backend's MGET reply is not a complete array.");
+                return null;
             }
 
             result[i] = (offset, (int)length);
