@@ -67,6 +67,10 @@ public sealed partial class RequestParser
             {
                 _state = State.Inline;
             }
+            else if (TryParseWhole(buffer, out consumed))
+            {
+                return RequestParseResult.Request;
+            }
             else
             {
                 Request.Begin(inline: false);
