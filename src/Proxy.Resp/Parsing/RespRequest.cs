@@ -111,14 +111,4 @@ public sealed class RespRequest
     }
 
     internal void Complete(in ReadOnlySequence<byte> frame) => Frame = frame;
-
-    /// <summary>Drops argument storage grown by an unusually large request so one burst does not pin memory.</summary>
-    internal void TrimExcess(int keep)
-    {
-        if (_argumentOffsets.Length > keep)
-        {
-            _argumentOffsets = new long[keep];
-            _argumentLengths = new int[keep];
-        }
-    }
 }

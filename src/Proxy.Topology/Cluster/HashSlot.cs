@@ -10,12 +10,6 @@ public static class HashSlot
 {
     public const int Count = 16384;
 
-    /// <summary>Returned by <see cref="Combine"/> when keys land on different slots.</summary>
-    public const int MultipleSlots = -2;
-
-    /// <summary>Start value for <see cref="Combine"/>: no key seen yet.</summary>
-    public const int NoSlot = -1;
-
     private static readonly ushort[] s_table = BuildTable();
 
     public static int Of(ReadOnlySpan<byte> key) => Crc16(HashTag(key)) & (Count - 1);
@@ -46,10 +40,6 @@ public static class HashSlot
             ArrayPool<byte>.Shared.Return(rented);
         }
     }
-
-    /// <summary>Folds one more key's slot into a running result: NoSlot, one slot, or MultipleSlots.</summary>
-    public static int Combine(int running, int slot)
-        => running == NoSlot || running == slot ? slot : MultipleSlots;
 
     internal static ReadOnlySpan<byte> HashTag(ReadOnlySpan<byte> key)
     {

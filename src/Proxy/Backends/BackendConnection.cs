@@ -45,9 +45,6 @@ internal sealed partial class BackendConnection : IThreadPoolWorkItem
 
     public BackendServer Server => _server;
 
-    /// <summary>Requests written and not answered yet.</summary>
-    public int InFlightCount => _inFlight.Count;
-
     /// <summary>Queues a request; <see cref="Send"/> (once per batch) puts it on the wire.</summary>
     public void Enqueue(PendingReply slot)
     {

@@ -9,12 +9,8 @@ internal static class CommandErrors
 {
     private const int MaxEchoedLength = 128;
 
-    public static ReadOnlySpan<byte> CrossSlot => "CROSSSLOT Keys in request don't hash to the same slot"u8;
-
     /// <summary>A multi-key command the proxy cannot split whose keys live in different presharded groups.</summary>
     public static ReadOnlySpan<byte> CrossGroup => "CROSSSLOT Keys in request don't hash to the same group (use {hash tags} to keep them together)"u8;
-
-    public static ReadOnlySpan<byte> NoMaster => "TRYAGAIN no master is confirmed for this key's group at the moment"u8;
 
     public static ReadOnlySpan<byte> ClusterDisabled => "ERR This instance has cluster support disabled"u8;
 

@@ -35,8 +35,6 @@ internal sealed class RoutingTable
 
     public GroupRoute Group(int index) => _groups[index];
 
-    public GroupRoute GroupOfSlot(int slot) => _groups[Snapshot.GroupIndexForSlot(slot)];
-
     private static void AddMember(List<(ServerNode Node, int Priority, int Weight)> members, ServerNode node, DataCenterPreferences preferences)
     {
         var (priority, weight) = preferences.Of(node.DataCenter);
