@@ -17,8 +17,15 @@ namespace RespProxy.Backends;
 /// request (recording each in the in-flight FIFO before its bytes, so the reply can never arrive first), and looks
 /// again after giving the flag up. A session that enqueues after the connection died fails its own slot, because
 /// failure drains the queues after the dead flag is set and enqueuers check the flag after enqueueing.
+/// <para>
+/// Write coalescing: while earlier requests still wait for replies, new ones stay queued and leave together when
+/// the reader has delivered the next batch of replies, on the thread that is already awake for that read. No request
+/// waits for nothing: a session that finds no reply outstanding writes at once, and the reader looks at the queue
+/// after every batch. Both sides publish (enqueue, or lower the outstanding count) with a full fence before they
+/// look at the other's state, so at least one of them sees a request that the other left behind.
+/// </para>
 /// </remarks>
-internal sealed partial class BackendConnection : IThreadPoolWorkItem
+internal sealed partial class BackendConnection
 {
     private readonly ConnectionContext _connection;
     private readonly PipeReader _input;
@@ -29,7 +36,7 @@ internal sealed partial class BackendConnection : IThreadPoolWorkItem
     private readonly List<ClientSession> _touchedSessions = [];
     private RespFrameScanner _scanner;
     private int _sending;
-    private int _sendScheduled;
+    private int _awaitingReplies;
     private int _dead;
     private byte[] _failureReply = Array.Empty<byte>();
 
@@ -56,27 +63,16 @@ internal sealed partial class BackendConnection : IThreadPoolWorkItem
     }
 
     /// <summary>
-    /// Puts queued requests on the wire. With write coalescing (the default) the write runs as a thread-pool work
-    /// item, so requests that many clients queue while the socket thread works through its ready events leave in one
-    /// write instead of one each (see docs/BENCHMARKS.md); without it, the caller writes and flushes at once.
+    /// Puts queued requests on the wire: at once when no earlier request waits for its reply (or without write
+    /// coalescing); otherwise the reader sends them with the next batch of replies (see the remarks).
     /// </summary>
     public void Send()
     {
-        if (!_server.CoalesceWrites)
+        // Volatile.Read after the enqueue's interlocked tail update: the pair with the reader's decrement-then-look.
+        if (!_server.CoalesceWrites || Volatile.Read(ref _awaitingReplies) == 0)
         {
             SendNow();
         }
-        else if (Interlocked.CompareExchange(ref _sendScheduled, 1, 0) == 0)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-        }
-    }
-
-    void IThreadPoolWorkItem.Execute()
-    {
-        // Cleared first: a request queued from now on schedules another run, so none is left behind.
-        Interlocked.Exchange(ref _sendScheduled, 0);
-        SendNow();
     }
 
     private void SendNow()
@@ -101,6 +97,7 @@ internal sealed partial class BackendConnection : IThreadPoolWorkItem
                 }
 
                 slot.SentAt = now;
+                Interlocked.Increment(ref _awaitingReplies);
                 _inFlight.Enqueue(slot);
                 _output.Write(slot.Request.WrittenSpan);
                 wrote = true;
@@ -159,8 +156,18 @@ internal sealed partial class BackendConnection : IThreadPoolWorkItem
             {
                 var result = await _input.ReadAsync();
                 var buffer = result.Buffer;
-                string? error = DeliverReplies(ref buffer);
+                int delivered = 0;
+                string? error = DeliverReplies(ref buffer, ref delivered);
                 _input.AdvanceTo(buffer.Start, buffer.End);
+
+                // Requests queued while these replies were outstanding leave now, before the replies go to clients:
+                // the server can start on them meanwhile.
+                Interlocked.Add(ref _awaitingReplies, -delivered);
+                if (!_sendQueue.IsEmpty)
+                {
+                    SendNow();
+                }
+
                 WriteTouchedSessions();
                 if (error is not null)
                 {
@@ -179,7 +186,7 @@ internal sealed partial class BackendConnection : IThreadPoolWorkItem
         }
     }
 
-    private string? DeliverReplies(ref ReadOnlySequence<byte> buffer)
+    private string? DeliverReplies(ref ReadOnlySequence<byte> buffer, ref int delivered)
     {
         while (true)
         {
@@ -198,6 +205,8 @@ internal sealed partial class BackendConnection : IThreadPoolWorkItem
             {
                 return "reply from the server without a request";
             }
+
+            delivered++;
 
             if (!slot.NeedsMaster && slot.Group is not null && !_server.AcceptsWrites && IsReplicaRefusal(buffer.Slice(0, length)))
             {

@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Net.Sockets;
+using System.IO.Pipelines;
 using System.Text;
 using RespProxy.Resp.Framing;
 
@@ -15,7 +15,7 @@ internal static class BackendHandshake
 {
     private const int MaxReplyBytes = 64 * 1024;
 
-    public static async Task<string> RunAsync(Socket socket, BackendOptions options, CancellationToken token)
+    public static async Task<string> RunAsync(IDuplexPipe transport, BackendOptions options, CancellationToken token)
     {
         var request = new List<byte>();
         bool authenticates = options.Password is not null;
@@ -25,56 +25,54 @@ internal static class BackendHandshake
         }
 
         request.AddRange("*4\r\n$4\r\nINFO\r\n$6\r\nserver\r\n$11\r\nreplication\r\n$11\r\npersistence\r\n"u8.ToArray());
-        await socket.SendAsync(request.ToArray(), SocketFlags.None, token);
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxReplyBytes);
-        try
+        var flush = await transport.Output.WriteAsync(request.ToArray(), token);
+        if (flush.IsCompleted)
         {
-            int received = 0;
-            int consumed = 0;
-            var scanner = default(RespFrameScanner);
-            while (true)
+            throw new BackendHandshakeException("connection closed during handshake");
+        }
+
+        var input = transport.Input;
+        var scanner = default(RespFrameScanner);
+        while (true)
+        {
+            var result = await input.ReadAsync(token);
+            var buffer = result.Buffer;
+            var status = scanner.TryScan(buffer, out long length);
+            while (status == ScanResult.Complete)
             {
-                int read = await socket.ReceiveAsync(buffer.AsMemory(received, MaxReplyBytes - received), SocketFlags.None, token);
-                if (read == 0)
+                var reply = buffer.Slice(0, length).ToArray();
+                buffer = buffer.Slice(length);
+                if (!authenticates)
                 {
-                    throw new BackendHandshakeException("connection closed during handshake");
-                }
-
-                received += read;
-                var status = scanner.TryScan(new ReadOnlySequence<byte>(buffer, consumed, received - consumed), out long length);
-                if (status == ScanResult.Invalid)
-                {
-                    throw new BackendHandshakeException("not a RESP server");
-                }
-
-                while (status == ScanResult.Complete)
-                {
-                    var reply = buffer.AsSpan(consumed, (int)length);
-                    consumed += (int)length;
-                    if (authenticates)
-                    {
-                        if (reply[0] == (byte)'-')
-                        {
-                            throw new BackendHandshakeException(Encoding.UTF8.GetString(reply[1..]).TrimEnd());
-                        }
-
-                        authenticates = false;
-                        status = scanner.TryScan(new ReadOnlySequence<byte>(buffer, consumed, received - consumed), out length);
-                        continue;
-                    }
-
+                    input.AdvanceTo(buffer.Start);
                     return Check(reply);
                 }
 
-                if (received == MaxReplyBytes)
+                if (reply[0] == (byte)'-')
                 {
-                    throw new BackendHandshakeException("handshake reply too large");
+                    throw new BackendHandshakeException(Encoding.UTF8.GetString(reply.AsSpan(1)).TrimEnd());
                 }
+
+                authenticates = false;
+                status = scanner.TryScan(buffer, out length);
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+
+            if (status == ScanResult.Invalid)
+            {
+                throw new BackendHandshakeException("not a RESP server");
+            }
+
+            if (buffer.Length > MaxReplyBytes)
+            {
+                throw new BackendHandshakeException("handshake reply too large");
+            }
+
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                throw new BackendHandshakeException("connection closed during handshake");
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
         }
     }
 

@@ -18,8 +18,9 @@ public sealed class BackendOptions
     public int ReconnectMaxDelayMs { get; set; } = 2000;
 
     /// <summary>
-    /// Batch writes to a backend connection across clients: one write per burst of requests instead of one per client
-    /// read. Costs a thread-pool hand-off per burst; measured in docs/BENCHMARKS.md.
+    /// Batch writes to a backend connection across clients: requests that arrive while earlier ones wait for replies
+    /// leave together with the next batch of replies, instead of one write per client read. Measured in
+    /// docs/BENCHMARKS.md.
     /// </summary>
     public bool CoalesceWrites { get; set; } = true;
 

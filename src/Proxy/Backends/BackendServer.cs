@@ -40,7 +40,7 @@ internal sealed partial class BackendServer : IAsyncDisposable
 
     public ServerEndpoint Endpoint { get; }
 
-    /// <summary>Whether connections batch their writes on the thread pool (Backend:CoalesceWrites).</summary>
+    /// <summary>Whether connections batch their writes across clients (Backend:CoalesceWrites).</summary>
     public bool CoalesceWrites => _options.CoalesceWrites;
 
     /// <summary>redis_version reported by the server at the last handshake, or null before one succeeded.</summary>

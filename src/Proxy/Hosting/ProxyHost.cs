@@ -14,6 +14,7 @@ using RespProxy.Routing;
 using RespProxy.Topology.Config;
 using RespProxy.Topology.Model;
 using RespProxy.Topology.Sentinel;
+using RespProxy.Transport;
 
 namespace RespProxy.Hosting;
 
@@ -59,6 +60,15 @@ public static class ProxyHost
             builder.Services.AddSingleton(new TopologyHolder(StandaloneTopologyFactory.Create(topologyOptions, version: 1)));
         }
 
+        bool useEpoll = UsesEpoll(proxyOptions.Transport);
+        if (useEpoll)
+        {
+            builder.Services.AddSingleton<EpollTransport>();
+        }
+
+        // INFO reports the transport in use, not "Auto".
+        builder.Services.PostConfigure<ProxyOptions>(options => options.Transport = useEpoll ? ProxyTransport.Epoll : ProxyTransport.Sockets);
+
         builder.Services.AddSingleton<IBackendConnector, SocketBackendConnector>();
         builder.Services.AddSingleton<BackendPool>();
         builder.Services.AddSingleton<BackendRouter>();
@@ -80,10 +90,17 @@ public static class ProxyHost
             // per read instead of two, for about 4 KB of buffer held by each idle client (docs/BENCHMARKS.md).
             sockets.WaitForDataBeforeAllocatingBuffer = false;
         });
+        if (useEpoll)
+        {
+            // Registered after the socket transport, so Kestrel asks it first; it binds only the RESP endpoint.
+            builder.Services.AddSingleton<IConnectionListenerFactory>(services => services.GetRequiredService<EpollTransport>());
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(ParseListen(proxyOptions.Listen, "Proxy:Listen"), listen =>
+            var respEndPoint = ParseListen(proxyOptions.Listen, "Proxy:Listen");
+            kestrel.Listen(useEpoll ? new RespListenEndPoint(respEndPoint.Address, respEndPoint.Port) : respEndPoint, listen =>
             {
                 listen.UseConnectionHandler<RespConnectionHandler>();
                 endpoints.Resp = listen;
@@ -105,6 +122,14 @@ public static class ProxyHost
         });
         return app;
     }
+
+    private static bool UsesEpoll(ProxyTransport transport) => transport switch
+    {
+        ProxyTransport.Sockets => false,
+        ProxyTransport.Epoll when !LinuxSockets.IsSupported => throw new OptionsValidationException(
+            "Proxy:Transport", typeof(ProxyOptions), ["Proxy:Transport Epoll needs Linux on x86-64; use Auto or Sockets."]),
+        _ => LinuxSockets.IsSupported,
+    };
 
     // "a:1,b:2" in one entry is as good as two entries: handy on a command line (--Topology:Sentinels:0=a:1,b:2).
     private static void NormalizeAddressLists(TopologyOptions options)

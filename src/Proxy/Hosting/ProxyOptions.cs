@@ -26,6 +26,20 @@ public sealed class ProxyOptions
     /// <summary>Replies one client may have outstanding before the proxy stops reading its requests.</summary>
     public int MaxPendingRequestsPerClient { get; set; } = 4096;
 
+    /// <summary>
+    /// Socket transport for clients and backends: Auto (epoll where supported, Linux x86-64), Epoll, or Sockets
+    /// (Kestrel's socket transport and .NET's socket engine). Measured in docs/BENCHMARKS.md.
+    /// </summary>
+    public ProxyTransport Transport { get; set; } = ProxyTransport.Auto;
+
     /// <summary>Upper bound on one wait of a backpressured client before it re-checks (a safety net, not a timer).</summary>
     public TimeSpan ProgressCheckInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+}
+
+/// <summary>See <see cref="ProxyOptions.Transport"/>.</summary>
+public enum ProxyTransport
+{
+    Auto,
+    Epoll,
+    Sockets,
 }

@@ -121,8 +121,9 @@ public sealed class SentinelOutageTests(ITestOutputHelper output)
         output.WriteLine($"all sentinels killed -> INFO proxy says all_down: {Stopwatch.GetElapsedTime(allDownAt).TotalMilliseconds:0} ms");
 
         // Several poll periods without sentinels, with traffic all along.
-        long reportedAt = Stopwatch.GetTimestamp();
+        // The replica's counter is read before the reference time, so every read counted below ran after it.
         long getsOnReplicaBefore = await ServerStats.CallsAsync(dc1Replica, "get");
+        long reportedAt = Stopwatch.GetTimestamp();
         await Wait.UntilAsync(
             () => (writer.OkSentAfter(reportedAt) >= 100 && reader.OkSentAfter(reportedAt) >= 100) || writer.Broken || reader.Broken,
             TimeSpan.FromSeconds(20),

@@ -1,0 +1,526 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
+using static RespProxy.Transport.LinuxSockets;
+
+namespace RespProxy.Transport;
+
+/// <summary>
+/// A TCP connection served by an <see cref="EpollLoop"/>: bytes received go into the input pipe on the loop thread
+/// (the application's pipe reader runs inline there), and whatever thread flushes the output pipe sends the bytes
+/// itself, waiting for EPOLLOUT only when the socket buffer is full.
+/// </summary>
+/// <remarks>
+/// The socket stays owned by a .NET <see cref="Socket"/>, whose handle is referenced around every call, so closing it
+/// can never hand its descriptor number to another socket in the middle of a recv or send. .NET's own socket engine
+/// never sees the descriptor: no asynchronous .NET operation is ever started on it.
+/// </remarks>
+internal sealed class EpollConnection : ConnectionContext
+{
+    private const int MinimumReceive = 2048;
+
+    private static readonly PipeOptions s_inputOptions = new(
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
+        pauseWriterThreshold: 0, // the session bounds what a client may buffer (Redis's limits), not the transport
+        minimumSegmentSize: 16 * 1024,
+        useSynchronizationContext: false);
+
+    private static readonly PipeOptions s_outputOptions = new(
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
+        pauseWriterThreshold: 64 * 1024,
+        resumeWriterThreshold: 32 * 1024,
+        minimumSegmentSize: 16 * 1024,
+        useSynchronizationContext: false);
+
+    private static long s_lastToken;
+
+    private readonly Socket _socket;
+    private readonly SafeSocketHandle _handle;
+    private readonly EpollLoop _loop;
+    private readonly Pipe _input = new(s_inputOptions);
+    private readonly Pipe _output = new(s_outputOptions);
+    private readonly CancellationTokenSource _closed = new();
+    private readonly Lock _interestLock = new();
+    private readonly TaskCompletionSource _removed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _writable;
+    private Task _sending = Task.CompletedTask;
+    private uint _interest;
+    private bool _registered;
+    private bool _connecting;
+    private int _receiveEnded;
+    private int _aborted;
+    private int _disposed;
+    private string? _connectionId;
+
+    private EpollConnection(Socket socket, EpollLoop loop)
+    {
+        _socket = socket;
+        _handle = socket.SafeHandle;
+        _loop = loop;
+        Fd = (int)_handle.DangerousGetHandle();
+        Token = (ulong)Interlocked.Increment(ref s_lastToken);
+        Transport = new DuplexPipe(_input.Reader, _output.Writer);
+        LocalEndPoint = socket.LocalEndPoint;
+        RemoteEndPoint = socket.RemoteEndPoint;
+    }
+
+    public int Fd { get; }
+
+    public ulong Token { get; }
+
+    public override string ConnectionId
+    {
+        get => _connectionId ??= "epoll-" + Token.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        set => _connectionId = value;
+    }
+
+    public override IFeatureCollection Features { get; } = new FeatureCollection();
+
+    public override IDictionary<object, object?> Items { get; set; } = new Dictionary<object, object?>();
+
+    public override IDuplexPipe Transport { get; set; }
+
+    public override CancellationToken ConnectionClosed
+    {
+        get => _closed.Token;
+        set => throw new NotSupportedException();
+    }
+
+    /// <summary>Serves an accepted (or connected) socket on <paramref name="loop"/>.</summary>
+    public static EpollConnection Start(Socket socket, EpollLoop loop)
+    {
+        var connection = new EpollConnection(socket, loop);
+        connection._interest = EPOLLIN;
+        connection._sending = connection.SendLoopAsync();
+        loop.Post(() => connection.Register());
+        return connection;
+    }
+
+    /// <summary>
+    /// Connects a non-blocking socket through the loop: the connect is started here and its completion (EPOLLOUT) is
+    /// awaited on the loop, so .NET's socket engine never registers the descriptor.
+    /// </summary>
+    public static async Task<EpollConnection> ConnectAsync(EndPoint endpoint, EpollLoop loop, CancellationToken token)
+    {
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, Blocking = false };
+        EpollConnection? connection = null;
+        try
+        {
+            try
+            {
+                socket.Connect(endpoint);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress or SocketError.AlreadyInProgress)
+            {
+                // In progress: completion shows as EPOLLOUT (or EPOLLERR).
+                connection = new EpollConnection(socket, loop) { _connecting = true, _interest = EPOLLOUT };
+                var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                connection._writable = connected;
+                loop.Post(() => connection.Register());
+                using (token.Register(static state => ((TaskCompletionSource)state!).TrySetCanceled(), connected))
+                {
+                    await connected.Task;
+                }
+
+                int error = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+                if (error != 0)
+                {
+                    throw new SocketException(error);
+                }
+
+                connection.FinishConnecting();
+                return connection;
+            }
+
+            return Start(socket, loop);
+        }
+        catch
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+            else
+            {
+                socket.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private void FinishConnecting()
+    {
+        LocalEndPoint = _socket.LocalEndPoint;
+        RemoteEndPoint = _socket.RemoteEndPoint;
+        _sending = SendLoopAsync();
+        lock (_interestLock)
+        {
+            _connecting = false;
+            _interest = EPOLLIN;
+            if (_registered)
+            {
+                _loop.Modify(this, _interest);
+            }
+        }
+    }
+
+    private void Register()
+    {
+        lock (_interestLock)
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                return;
+            }
+
+            _registered = true;
+            _loop.Add(this, _interest);
+        }
+    }
+
+    internal void OnRegistrationFailed(int errno)
+    {
+        _registered = false;
+        var error = new ConnectionResetException(Marshal.GetPInvokeErrorMessage(errno));
+        EndReceive(error);
+        Interlocked.Exchange(ref _writable, null)?.TrySetException(error);
+    }
+
+    /// <summary>Loop thread: the socket is readable, writable, or closed.</summary>
+    internal void OnEvents(uint events)
+    {
+        bool hangUp = (events & (EPOLLHUP | EPOLLERR)) != 0;
+        if (!_connecting && ((events & EPOLLIN) != 0 || hangUp) && Volatile.Read(ref _receiveEnded) == 0)
+        {
+            Receive(drain: hangUp);
+        }
+
+        if ((events & EPOLLOUT) != 0 || hangUp)
+        {
+            SetInterest(EPOLLOUT, on: false);
+            Interlocked.Exchange(ref _writable, null)?.TrySetResult();
+        }
+
+        if (hangUp && !_connecting)
+        {
+            // Level-triggered HUP/ERR would be reported again on every wait: nothing more can come from this socket.
+            EndReceive(null);
+            Unregister();
+        }
+    }
+
+    /// <summary>Loop thread: stops watching the socket (idempotent). Under the lock, so no thread modifies the
+    /// registration of a descriptor that may already belong to another socket.</summary>
+    internal void Unregister()
+    {
+        lock (_interestLock)
+        {
+            if (_registered)
+            {
+                _registered = false;
+                _loop.Remove(this);
+            }
+        }
+    }
+
+    private unsafe void Receive(bool drain)
+    {
+        var writer = _input.Writer;
+        while (true)
+        {
+            var memory = writer.GetMemory(MinimumReceive);
+            nint received;
+            bool added = false;
+            try
+            {
+                _handle.DangerousAddRef(ref added);
+                fixed (byte* buffer = memory.Span)
+                {
+                    received = recv(Fd, buffer, (nuint)memory.Length, MSG_DONTWAIT);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                EndReceive(null);
+                return;
+            }
+            finally
+            {
+                if (added)
+                {
+                    _handle.DangerousRelease();
+                }
+            }
+
+            if (received > 0)
+            {
+                writer.Advance((int)received);
+                var flush = writer.FlushAsync();
+                if (!flush.IsCompleted)
+                {
+                    // Unreachable with no pause threshold; kept so a bounded input pipe cannot spin the loop.
+                    SetInterest(EPOLLIN, on: false);
+                    _ = ResumeReceivingAsync(flush);
+                    return;
+                }
+
+                if (flush.GetAwaiter().GetResult().IsCompleted)
+                {
+                    // The application stopped reading.
+                    EndReceive(null);
+                    return;
+                }
+
+                if (received < memory.Length && !drain)
+                {
+                    // Most likely empty now; if not, level-triggered epoll reports it again.
+                    return;
+                }
+
+                continue;
+            }
+
+            if (received == 0)
+            {
+                EndReceive(null);
+                return;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == EAGAIN)
+            {
+                return;
+            }
+
+            if (errno != EINTR)
+            {
+                EndReceive(new ConnectionResetException(Marshal.GetPInvokeErrorMessage(errno)));
+                return;
+            }
+        }
+    }
+
+    private async Task ResumeReceivingAsync(ValueTask<FlushResult> flush)
+    {
+        var result = await flush;
+        if (result.IsCompleted)
+        {
+            _loop.Post(() => EndReceive(null));
+            return;
+        }
+
+        SetInterest(EPOLLIN, on: true);
+    }
+
+    private void EndReceive(Exception? error)
+    {
+        if (Interlocked.Exchange(ref _receiveEnded, 1) != 0)
+        {
+            return;
+        }
+
+        SetInterest(EPOLLIN, on: false);
+        _input.Writer.Complete(error);
+
+        // Callbacks of ConnectionClosed must not run on the loop thread.
+        ThreadPool.UnsafeQueueUserWorkItem(static cts => cts.Cancel(), _closed, preferLocal: false);
+    }
+
+    private void SetInterest(uint flag, bool on)
+    {
+        lock (_interestLock)
+        {
+            uint interest = on ? _interest | flag : _interest & ~flag;
+            if (interest == _interest)
+            {
+                return;
+            }
+
+            _interest = interest;
+            if (_registered)
+            {
+                _loop.Modify(this, interest);
+            }
+        }
+    }
+
+    // Runs inline on whichever thread flushes the output pipe (a session, or a backend reader delivering replies).
+    private async Task SendLoopAsync()
+    {
+        var reader = _output.Reader;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync();
+                if (result.IsCanceled || Volatile.Read(ref _aborted) != 0)
+                {
+                    break;
+                }
+
+                var buffer = result.Buffer;
+                while (!buffer.IsEmpty)
+                {
+                    long sent = SendSome(buffer);
+                    if (sent < 0)
+                    {
+                        Abort(new ConnectionAbortedException("send failed"));
+                        return;
+                    }
+
+                    if (sent == 0)
+                    {
+                        await WaitWritableAsync();
+                        if (Volatile.Read(ref _aborted) != 0)
+                        {
+                            return;
+                        }
+
+                        continue;
+                    }
+
+                    buffer = buffer.Slice(sent);
+                }
+
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            reader.Complete();
+        }
+    }
+
+    // Bytes sent (a prefix of the buffer), 0 when the socket buffer is full, -1 when the connection failed.
+    private unsafe long SendSome(in ReadOnlySequence<byte> buffer)
+    {
+        long total = 0;
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            foreach (var segment in buffer)
+            {
+                if (segment.IsEmpty)
+                {
+                    continue;
+                }
+
+                nint sent;
+                fixed (byte* bytes = segment.Span)
+                {
+                    sent = send(Fd, bytes, (nuint)segment.Length, MSG_DONTWAIT | MSG_NOSIGNAL);
+                }
+
+                if (sent < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    return errno == EAGAIN || errno == EINTR ? total : (total > 0 ? total : -1);
+                }
+
+                total += sent;
+                if (sent < segment.Length)
+                {
+                    break;
+                }
+            }
+
+            return total;
+        }
+        catch (ObjectDisposedException)
+        {
+            return -1;
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    private Task WaitWritableAsync()
+    {
+        var writable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _writable, writable);
+        if (Volatile.Read(ref _aborted) != 0)
+        {
+            writable.TrySetResult();
+        }
+
+        // Level-triggered: a socket that became writable in between is reported at once.
+        SetInterest(EPOLLOUT, on: true);
+        return writable.Task;
+    }
+
+    public override void Abort(ConnectionAbortedException abortReason)
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            // The loop sees the end of the stream (EPOLLIN/HUP) and completes the input; a pending send gives up.
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Already closed.
+        }
+
+        _output.Reader.CancelPendingRead();
+        Interlocked.Exchange(ref _writable, null)?.TrySetResult();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // The application is done with both directions; what it wrote still leaves, within a bound.
+        _input.Reader.Complete();
+        _output.Writer.Complete();
+        try
+        {
+            await _sending.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException)
+        {
+            Abort(new ConnectionAbortedException("the peer did not take the last replies"));
+            await _sending;
+        }
+
+        _loop.Post(() =>
+        {
+            Unregister();
+            EndReceive(null);
+            _removed.TrySetResult();
+        });
+        await _removed.Task;
+        _socket.Dispose();
+        await base.DisposeAsync();
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}

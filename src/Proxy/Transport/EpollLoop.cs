@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using static RespProxy.Transport.LinuxSockets;
+
+namespace RespProxy.Transport;
+
+/// <summary>
+/// One thread waiting in epoll_wait for the sockets it owns and running their reads inline: a client's requests are
+/// parsed and forwarded, and a backend's replies delivered, on this thread, without a hand-off. Level-triggered, so a
+/// socket is read only when it has data (no read that ends in EAGAIN) and a partial read is simply reported again.
+/// </summary>
+/// <remarks>
+/// Connections are added and removed on the loop thread only (through <see cref="Post"/>), so the token-to-connection
+/// map needs no lock and an event for a connection removed earlier in the same batch is simply not found.
+/// </remarks>
+internal sealed unsafe partial class EpollLoop
+{
+    private const ulong WakeToken = 0;
+    private const int MaxEvents = 256;
+
+    private readonly int _epoll;
+    private readonly int _wakeFd;
+    private readonly ILogger _logger;
+    private readonly ConcurrentQueue<Action> _posted = new();
+    private readonly Dictionary<ulong, EpollConnection> _connections = [];
+    private int _wakePending;
+
+    public EpollLoop(int index, ILogger logger)
+    {
+        _logger = logger;
+        _epoll = CreateEpoll();
+        _wakeFd = CreateEventFd();
+        if (_epoll < 0 || _wakeFd < 0)
+        {
+            throw new InvalidOperationException($"epoll set-up failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        }
+
+        var wake = new EpollEvent { Events = EPOLLIN, Data = WakeToken };
+        epoll_ctl(_epoll, EPOLL_CTL_ADD, _wakeFd, &wake);
+        var thread = new Thread(Run) { IsBackground = true, Name = $"RespProxy epoll {index}" };
+        thread.UnsafeStart();
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the loop thread, after the events it is handling now.</summary>
+    public void Post(Action action)
+    {
+        _posted.Enqueue(action);
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            ulong one = 1;
+            write(_wakeFd, &one, sizeof(ulong));
+        }
+    }
+
+    /// <summary>Loop thread only.</summary>
+    public void Add(EpollConnection connection, uint events)
+    {
+        _connections[connection.Token] = connection;
+        var ev = new EpollEvent { Events = events, Data = connection.Token };
+        if (epoll_ctl(_epoll, EPOLL_CTL_ADD, connection.Fd, &ev) != 0)
+        {
+            _connections.Remove(connection.Token);
+            connection.OnRegistrationFailed(Marshal.GetLastPInvokeError());
+        }
+    }
+
+    /// <summary>Loop thread only.</summary>
+    public void Remove(EpollConnection connection)
+    {
+        if (_connections.Remove(connection.Token))
+        {
+            var ev = default(EpollEvent);
+            epoll_ctl(_epoll, EPOLL_CTL_DEL, connection.Fd, &ev);
+        }
+    }
+
+    /// <summary>Changes the events a registered socket is watched for; any thread (epoll_ctl is thread-safe).</summary>
+    public void Modify(EpollConnection connection, uint events)
+    {
+        var ev = new EpollEvent { Events = events, Data = connection.Token };
+        epoll_ctl(_epoll, EPOLL_CTL_MOD, connection.Fd, &ev);
+    }
+
+    private void Run()
+    {
+        var events = new EpollEvent[MaxEvents];
+        fixed (EpollEvent* buffer = events)
+        {
+            while (true)
+            {
+                int count = epoll_wait(_epoll, buffer, MaxEvents, -1);
+                if (count < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == EINTR)
+                    {
+                        continue;
+                    }
+
+                    Log.WaitFailed(_logger, Marshal.GetPInvokeErrorMessage(errno));
+                    return;
+                }
+
+                for (int i = 0; i < count; i++)
+                {
+                    ulong token = buffer[i].Data;
+                    if (token == WakeToken)
+                    {
+                        RunPosted();
+                    }
+                    else if (_connections.TryGetValue(token, out var connection))
+                    {
+                        Dispatch(connection, buffer[i].Events);
+                    }
+                }
+            }
+        }
+    }
+
+    private void Dispatch(EpollConnection connection, uint events)
+    {
+        try
+        {
+            connection.OnEvents(events);
+        }
+        catch (Exception ex)
+        {
+            // A bug must cost one connection, never the loop that serves every other one.
+            Log.HandlerFailed(_logger, connection.Token, ex);
+            connection.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("internal error", ex));
+            connection.Unregister();
+        }
+    }
+
+    private void RunPosted()
+    {
+        ulong value;
+        read(_wakeFd, &value, sizeof(ulong));
+
+        // Cleared before draining: a post from now on writes the eventfd again, so none waits for a later wake.
+        Volatile.Write(ref _wakePending, 0);
+        while (_posted.TryDequeue(out var action))
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception ex)
+            {
+                Log.PostedActionFailed(_logger, ex);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Critical, "epoll_wait failed: {Error}; this loop's connections stop")]
+        public static partial void WaitFailed(ILogger logger, string error);
+
+        [LoggerMessage(2, LogLevel.Error, "Connection {Token} failed in its event handler")]
+        public static partial void HandlerFailed(ILogger logger, ulong token, Exception exception);
+
+        [LoggerMessage(3, LogLevel.Error, "A posted action failed on the epoll loop")]
+        public static partial void PostedActionFailed(ILogger logger, Exception exception);
+    }
+}
