@@ -22,20 +22,21 @@ public static partial class CommandTable
     private static readonly FrozenDictionary<string, CommandInfo>.AlternateLookup<ReadOnlySpan<char>> s_byNameSpan =
         s_byName.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    private static readonly CommandNameIndex s_byNameBytes = new(s_byName);
+
     /// <summary>Every top-level command, sorted by name; <c>All[i].Id == i</c>.</summary>
     public static IReadOnlyList<CommandInfo> All { get; } = Array.AsReadOnly(s_all);
 
     /// <summary>Looks a command up by its (ASCII, case-insensitive) name as it arrives on the wire.</summary>
     public static bool TryGet(ReadOnlySpan<byte> name, [MaybeNullWhen(false)] out CommandInfo info)
     {
-        Span<char> chars = stackalloc char[MaxNameLength];
-        if (!TryDecodeName(name, chars, out int length))
+        if (name.Length is 0 or > MaxNameLength)
         {
             info = null;
             return false;
         }
 
-        return s_byNameSpan.TryGetValue(chars[..length], out info);
+        return s_byNameBytes.TryGet(name, out info);
     }
 
     /// <summary>Looks a command up by name, case-insensitively (ASCII only, like Redis).</summary>

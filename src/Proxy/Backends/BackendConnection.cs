@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using RespProxy.Connections;
 using RespProxy.Resp.Framing;
+using RespProxy.Transport;
 
 namespace RespProxy.Backends;
 
@@ -25,7 +26,7 @@ namespace RespProxy.Backends;
 /// look at the other's state, so at least one of them sees a request that the other left behind.
 /// </para>
 /// </remarks>
-internal sealed partial class BackendConnection
+internal sealed partial class BackendConnection : IEndOfBatchWork
 {
     private readonly ConnectionContext _connection;
     private readonly PipeReader _input;
@@ -37,6 +38,7 @@ internal sealed partial class BackendConnection
     private RespFrameScanner _scanner;
     private int _sending;
     private int _awaitingReplies;
+    private int _endOfBatchScheduled;
     private int _dead;
     private byte[] _failureReply = Array.Empty<byte>();
 
@@ -68,11 +70,35 @@ internal sealed partial class BackendConnection
     /// </summary>
     public void Send()
     {
-        // Volatile.Read after the enqueue's interlocked tail update: the pair with the reader's decrement-then-look.
-        if (!_server.CoalesceWrites || Volatile.Read(ref _awaitingReplies) == 0)
+        if (!_server.CoalesceWrites)
         {
             SendNow();
         }
+        else if (EpollLoop.Current is { } loop)
+        {
+            // On an epoll loop: one write after every event of this batch, like a single-threaded event loop.
+            ScheduleEndOfBatch(loop);
+        }
+        else if (Volatile.Read(ref _awaitingReplies) == 0)
+        {
+            // Volatile.Read after the enqueue's interlocked tail update: the pair with the reader's decrement-then-look.
+            SendNow();
+        }
+    }
+
+    private void ScheduleEndOfBatch(EpollLoop loop)
+    {
+        if (Interlocked.CompareExchange(ref _endOfBatchScheduled, 1, 0) == 0)
+        {
+            loop.RunAtEndOfBatch(this);
+        }
+    }
+
+    void IEndOfBatchWork.RunAtEndOfBatch()
+    {
+        // Cleared before the drain: a request queued after the drain began schedules another write.
+        Interlocked.Exchange(ref _endOfBatchScheduled, 0);
+        SendNow();
     }
 
     private void SendNow()
@@ -84,7 +110,7 @@ internal sealed partial class BackendConnection
                 return;
             }
 
-            bool wrote = false;
+            int written = 0;
             long now = Environment.TickCount64;
             bool acceptsWrites = _server.AcceptsWrites;
             while (_sendQueue.TryDequeue(out var slot))
@@ -97,10 +123,15 @@ internal sealed partial class BackendConnection
                 }
 
                 slot.SentAt = now;
-                Interlocked.Increment(ref _awaitingReplies);
                 _inFlight.Enqueue(slot);
                 _output.Write(slot.Request.WrittenSpan);
-                wrote = true;
+                written++;
+            }
+
+            // Counted once per batch, before the flush puts the batch on the wire (no reply can come back earlier).
+            if (written > 0)
+            {
+                Interlocked.Add(ref _awaitingReplies, written);
             }
 
             if (!IsAlive)
@@ -110,7 +141,7 @@ internal sealed partial class BackendConnection
                 return;
             }
 
-            if (wrote)
+            if (written > 0)
             {
                 var flush = _output.FlushAsync();
                 if (!flush.IsCompletedSuccessfully)
@@ -165,7 +196,14 @@ internal sealed partial class BackendConnection
                 Interlocked.Add(ref _awaitingReplies, -delivered);
                 if (!_sendQueue.IsEmpty)
                 {
-                    SendNow();
+                    if (_server.CoalesceWrites && EpollLoop.Current is { } loop)
+                    {
+                        ScheduleEndOfBatch(loop);
+                    }
+                    else
+                    {
+                        SendNow();
+                    }
                 }
 
                 WriteTouchedSessions();

@@ -21,6 +21,7 @@ internal sealed partial class BackendServer : IAsyncDisposable
     private bool _acceptsWrites;
     private bool _readable = true;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public BackendServer(ServerEndpoint endpoint, BackendOptions options, IBackendConnector connector, ILogger logger)
     {
@@ -39,6 +40,9 @@ internal sealed partial class BackendServer : IAsyncDisposable
     }
 
     public ServerEndpoint Endpoint { get; }
+
+    /// <summary>Completes when the first connection attempt ended, connected or not (see BackendWarmup).</summary>
+    public Task FirstAttempt => _firstAttempt.Task;
 
     /// <summary>Whether connections batch their writes across clients (Backend:CoalesceWrites).</summary>
     public bool CoalesceWrites => _options.CoalesceWrites;
@@ -137,6 +141,7 @@ internal sealed partial class BackendServer : IAsyncDisposable
                 Volatile.Write(ref _connections[index], connection);
                 Volatile.Write(ref _readable, true);
                 Log.Connected(_logger, Endpoint, index);
+                _firstAttempt.TrySetResult();
                 backoff = _options.ReconnectMinDelayMs;
                 reason = await connection.RunReaderAsync();
             }
@@ -164,6 +169,7 @@ internal sealed partial class BackendServer : IAsyncDisposable
             }
 
             Volatile.Write(ref _unavailableReply, BackendErrors.Unavailable(Endpoint, reason));
+            _firstAttempt.TrySetResult();
             Log.Disconnected(_logger, Endpoint, index, reason, backoff);
             var wake = Volatile.Read(ref _wake).Task;
             try

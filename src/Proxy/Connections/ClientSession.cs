@@ -180,9 +180,11 @@ internal sealed partial class ClientSession
 
     private void Touch(BackendConnection connection)
     {
-        if (!_touched.Contains(connection))
+        // Nearly always the one connection of the previous request: checked first, before a scan.
+        var touched = _touched;
+        if ((touched.Count == 0 || !ReferenceEquals(touched[^1], connection)) && !touched.Contains(connection))
         {
-            _touched.Add(connection);
+            touched.Add(connection);
         }
     }
 

@@ -73,6 +73,7 @@ public static class ProxyHost
         builder.Services.AddSingleton<BackendPool>();
         builder.Services.AddSingleton<BackendRouter>();
         builder.Services.AddSingleton<ProxyRuntime>();
+        builder.Services.AddHostedService<BackendWarmup>();
         var endpoints = new ProxyEndpoints();
         builder.Services.AddSingleton(endpoints);
 
@@ -114,12 +115,6 @@ public static class ProxyHost
 
         var app = builder.Build();
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.Lifetime.ApplicationStarted.Register(() =>
-        {
-            // Connect to the backends at start-up, not on the first request.
-            var router = app.Services.GetRequiredService<BackendRouter>();
-            _ = router.Current;
-        });
         return app;
     }
 

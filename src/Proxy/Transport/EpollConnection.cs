@@ -185,6 +185,18 @@ internal sealed class EpollConnection : ConnectionContext
         }
     }
 
+    /// <summary>The loop is shutting down (on its thread): no more events, and the descriptor set is closing.</summary>
+    internal void DetachFromStoppedLoop()
+    {
+        lock (_interestLock)
+        {
+            _registered = false;
+        }
+
+        EndReceive(new ConnectionAbortedException("the proxy is shutting down"));
+        Interlocked.Exchange(ref _writable, null)?.TrySetResult();
+    }
+
     internal void OnRegistrationFailed(int errno)
     {
         _registered = false;

@@ -24,7 +24,11 @@ internal sealed unsafe partial class EpollLoop
     private readonly ILogger _logger;
     private readonly ConcurrentQueue<Action> _posted = new();
     private readonly Dictionary<ulong, EpollConnection> _connections = [];
-    private int _wakePending;
+    private readonly List<IEndOfBatchWork> _endOfBatch = [];
+    private readonly Lock _postLock = new();
+    private bool _wakePending;
+    private bool _stopRequested;
+    private bool _stopped;
 
     public EpollLoop(int index, ILogger logger)
     {
@@ -42,20 +46,68 @@ internal sealed unsafe partial class EpollLoop
         thread.UnsafeStart();
     }
 
-    /// <summary>Runs <paramref name="action"/> on the loop thread, after the events it is handling now.</summary>
+    [ThreadStatic]
+    private static EpollLoop? t_current;
+
+    /// <summary>The loop whose thread is running the caller, or null on any other thread.</summary>
+    public static EpollLoop? Current => t_current;
+
+    /// <summary>Loop thread only: runs <paramref name="work"/> after the events of this batch (once per call).</summary>
+    public void RunAtEndOfBatch(IEndOfBatchWork work) => _endOfBatch.Add(work);
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the loop thread, after the events it is handling now; once the loop has
+    /// stopped, on the caller's thread (nothing else touches the loop's sockets any more). Posts are rare (a connection
+    /// opens or closes), so a lock is fine here; it keeps the eventfd from being written after it is closed.
+    /// </summary>
     public void Post(Action action)
     {
-        _posted.Enqueue(action);
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
+        lock (_postLock)
         {
+            if (!_stopped)
+            {
+                _posted.Enqueue(action);
+                Wake();
+                return;
+            }
+        }
+
+        action();
+    }
+
+    /// <summary>Ends the loop: its connections see the end of their input and its descriptors are closed.</summary>
+    public void Stop()
+    {
+        lock (_postLock)
+        {
+            if (!_stopRequested && !_stopped)
+            {
+                _stopRequested = true;
+                Wake();
+            }
+        }
+    }
+
+    // Under _postLock.
+    private void Wake()
+    {
+        if (!_wakePending)
+        {
+            _wakePending = true;
             ulong one = 1;
             write(_wakeFd, &one, sizeof(ulong));
         }
     }
 
-    /// <summary>Loop thread only.</summary>
+    /// <summary>Loop thread only (or any thread once stopped, when it only refuses).</summary>
     public void Add(EpollConnection connection, uint events)
     {
+        if (_stopped)
+        {
+            connection.OnRegistrationFailed(EBADF);
+            return;
+        }
+
         _connections[connection.Token] = connection;
         var ev = new EpollEvent { Events = events, Data = connection.Token };
         if (epoll_ctl(_epoll, EPOLL_CTL_ADD, connection.Fd, &ev) != 0)
@@ -84,6 +136,7 @@ internal sealed unsafe partial class EpollLoop
 
     private void Run()
     {
+        t_current = this;
         var events = new EpollEvent[MaxEvents];
         fixed (EpollEvent* buffer = events)
         {
@@ -107,15 +160,41 @@ internal sealed unsafe partial class EpollLoop
                     ulong token = buffer[i].Data;
                     if (token == WakeToken)
                     {
-                        RunPosted();
+                        if (RunPosted())
+                        {
+                            Shutdown();
+                            return;
+                        }
                     }
                     else if (_connections.TryGetValue(token, out var connection))
                     {
                         Dispatch(connection, buffer[i].Events);
                     }
                 }
+
+                RunEndOfBatchWork();
             }
         }
+    }
+
+    private void RunEndOfBatchWork()
+    {
+        var work = _endOfBatch;
+
+        // By index: work may schedule more work (a write that completes replies), which runs in this pass too.
+        for (int i = 0; i < work.Count; i++)
+        {
+            try
+            {
+                work[i].RunAtEndOfBatch();
+            }
+            catch (Exception ex)
+            {
+                Log.PostedActionFailed(_logger, ex);
+            }
+        }
+
+        work.Clear();
     }
 
     private void Dispatch(EpollConnection connection, uint events)
@@ -133,13 +212,30 @@ internal sealed unsafe partial class EpollLoop
         }
     }
 
-    private void RunPosted()
+    // Returns true when the loop must stop.
+    private bool RunPosted()
     {
         ulong value;
         read(_wakeFd, &value, sizeof(ulong));
+        bool stop;
+        lock (_postLock)
+        {
+            // Cleared before draining: a post from now on writes the eventfd again, so none waits for a later wake.
+            _wakePending = false;
+            stop = _stopRequested;
+            if (stop)
+            {
+                // From here on, posts run on their callers' threads.
+                _stopped = true;
+            }
+        }
 
-        // Cleared before draining: a post from now on writes the eventfd again, so none waits for a later wake.
-        Volatile.Write(ref _wakePending, 0);
+        DrainPosted();
+        return stop;
+    }
+
+    private void DrainPosted()
+    {
         while (_posted.TryDequeue(out var action))
         {
             try
@@ -151,6 +247,18 @@ internal sealed unsafe partial class EpollLoop
                 Log.PostedActionFailed(_logger, ex);
             }
         }
+    }
+
+    private void Shutdown()
+    {
+        foreach (var connection in _connections.Values.ToList())
+        {
+            connection.DetachFromStoppedLoop();
+        }
+
+        _connections.Clear();
+        close(_epoll);
+        close(_wakeFd);
     }
 
     private static partial class Log

@@ -12,7 +12,7 @@ namespace RespProxy.Transport;
 /// connection handler; this factory only binds the endpoint marked <see cref="RespListenEndPoint"/>, so the admin
 /// HTTP listener stays on Kestrel's socket transport. Chosen by Proxy:Transport (measured in docs/BENCHMARKS.md).
 /// </summary>
-internal sealed class EpollTransport : IConnectionListenerFactory, IConnectionListenerFactorySelector
+internal sealed class EpollTransport : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
 {
     private readonly Lazy<EpollLoop[]> _loops;
     private int _next;
@@ -42,6 +42,18 @@ internal sealed class EpollTransport : IConnectionListenerFactory, IConnectionLi
 
     /// <summary>Opens a connection served by this transport.</summary>
     public Task<EpollConnection> ConnectAsync(EndPoint endpoint, CancellationToken token) => EpollConnection.ConnectAsync(endpoint, NextLoop(), token);
+
+    /// <summary>Stops the loops (the host is shutting down; Kestrel and the backends let go of their connections first).</summary>
+    public void Dispose()
+    {
+        if (_loops.IsValueCreated)
+        {
+            foreach (var loop in _loops.Value)
+            {
+                loop.Stop();
+            }
+        }
+    }
 
     private EpollLoop NextLoop()
     {

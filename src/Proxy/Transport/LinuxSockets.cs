@@ -12,6 +12,7 @@ internal static unsafe partial class LinuxSockets
 
     public const int EAGAIN = 11;
     public const int EINTR = 4;
+    public const int EBADF = 9;
 
     public const uint EPOLLIN = 0x001;
     public const uint EPOLLOUT = 0x004;

@@ -49,6 +49,23 @@ public class CommandTableTests
     }
 
     [Fact]
+    public void Every_command_is_found_from_its_wire_bytes_in_any_letter_case()
+    {
+        foreach (var command in CommandTable.All)
+        {
+            foreach (var spelling in new[] { command.Name, command.Name.ToUpperInvariant() })
+            {
+                Assert.True(CommandTable.TryGet(Encoding.ASCII.GetBytes(spelling), out var found), spelling);
+                Assert.Same(command, found);
+            }
+        }
+
+        // Only letters fold: '_' and DEL differ by the same bit as 'a' and 'A'.
+        Assert.True(CommandTable.TryGet("BITFIELD_RO"u8, out _));
+        Assert.False(CommandTable.TryGet("bitfield\u007fro"u8, out _));
+    }
+
+    [Fact]
     public void Subcommand_names_are_not_top_level_commands()
     {
         Assert.False(CommandTable.TryGet("client|setname"u8, out _));
