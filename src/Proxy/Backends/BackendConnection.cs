@@ -39,6 +39,7 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
     private int _sending;
     private int _awaitingReplies;
     private int _endOfBatchScheduled;
+    private long _progressAt;
     private int _dead;
     private byte[] _failureReply = Array.Empty<byte>();
 
@@ -131,6 +132,12 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
             // Counted once per batch, before the flush puts the batch on the wire (no reply can come back earlier).
             if (written > 0)
             {
+                if (Volatile.Read(ref _awaitingReplies) == 0)
+                {
+                    // Idle until now: the no-progress clock of the timeout starts with this batch.
+                    Volatile.Write(ref _progressAt, now);
+                }
+
                 Interlocked.Add(ref _awaitingReplies, written);
             }
 
@@ -193,6 +200,11 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
 
                 // Requests queued while these replies were outstanding leave now, before the replies go to clients:
                 // the server can start on them meanwhile.
+                if (delivered > 0)
+                {
+                    Volatile.Write(ref _progressAt, Environment.TickCount64);
+                }
+
                 Interlocked.Add(ref _awaitingReplies, -delivered);
                 if (!_sendQueue.IsEmpty)
                 {
@@ -342,8 +354,13 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
         return head[..prefix.Length].SequenceEqual(prefix);
     }
 
-    /// <summary>The oldest request still waiting for its reply was sent at this tick, or null when none waits.</summary>
-    public long? OldestInFlightSentAt => _inFlight.TryPeek(out var slot) ? slot.SentAt : null;
+    /// <summary>
+    /// True when replies are owed and none has arrived for <paramref name="timeoutMs"/> (since the last reply, or since
+    /// the connection went from idle to busy). Not the age of the oldest request: peeking at the in-flight queue would
+    /// make it keep its segments and allocate new ones under load; and a long pipeline that keeps answering is alive.
+    /// </summary>
+    public bool IsStalled(long now, int timeoutMs) =>
+        Volatile.Read(ref _awaitingReplies) > 0 && now - Volatile.Read(ref _progressAt) > timeoutMs;
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }

@@ -10,7 +10,10 @@ public sealed class BackendOptions
 
     public int ConnectTimeoutMs { get; set; } = 2000;
 
-    /// <summary>A request unanswered this long fails its connection (and so every request queued on it).</summary>
+    /// <summary>
+    /// A connection that owes replies and answers nothing for this long is failed (and so is every request queued on
+    /// it): the server is stopped, stuck or unreachable.
+    /// </summary>
     public int RequestTimeoutMs { get; set; } = 5000;
 
     public int ReconnectMinDelayMs { get; set; } = 50;

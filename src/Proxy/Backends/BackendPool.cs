@@ -13,6 +13,7 @@ internal sealed class BackendPool : IAsyncDisposable
     private readonly IBackendConnector _connector;
     private readonly ILogger _logger;
     private readonly Timer _timeoutTimer;
+    private BackendServer[] _snapshot = [];
 
     public BackendPool(IOptions<BackendOptions> options, IBackendConnector connector, ILoggerFactory loggerFactory)
     {
@@ -32,22 +33,15 @@ internal sealed class BackendPool : IAsyncDisposable
             {
                 server = new BackendServer(endpoint, _options, _connector, _logger);
                 _servers.Add(endpoint, server);
+                Volatile.Write(ref _snapshot, [.. _servers.Values]);
             }
 
             return server;
         }
     }
 
-    public BackendServer[] Servers
-    {
-        get
-        {
-            lock (_serversLock)
-            {
-                return [.. _servers.Values];
-            }
-        }
-    }
+    /// <summary>Every server so far; a snapshot replaced when one is added, so the timeout timer allocates nothing (read only: shared).</summary>
+    public BackendServer[] Servers => Volatile.Read(ref _snapshot);
 
     private void CheckTimeouts()
     {

@@ -114,12 +114,12 @@ internal sealed partial class BackendServer : IAsyncDisposable
         return null;
     }
 
-    /// <summary>Aborts connections whose oldest request has waited longer than the timeout.</summary>
+    /// <summary>Aborts connections that owe replies and have answered nothing for longer than the timeout.</summary>
     public void CheckTimeouts(long now)
     {
         foreach (var connection in _connections)
         {
-            if (connection?.OldestInFlightSentAt is long sentAt && now - sentAt > _options.RequestTimeoutMs)
+            if (connection is not null && connection.IsStalled(now, _options.RequestTimeoutMs))
             {
                 Log.RequestTimedOut(_logger, Endpoint, _options.RequestTimeoutMs);
                 connection.Fail($"no reply within {_options.RequestTimeoutMs} ms");

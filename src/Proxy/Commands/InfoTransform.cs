@@ -66,6 +66,8 @@ internal sealed class InfoTransform(ProxyRuntime runtime) : IReplyTransform
         text.Append(invariant, $"proxy_uptime_in_seconds:{(long)Stopwatch.GetElapsedTime(runtime.StartedAt).TotalSeconds}\r\n");
         text.Append(invariant, $"proxy_connected_clients:{runtime.ConnectedClients}\r\n");
         text.Append(invariant, $"proxy_datacenter:{runtime.Options.DataCenter}\r\n");
+        text.Append(invariant, $"proxy_gc_allocated_bytes:{GC.GetTotalAllocatedBytes(precise: false)}\r\n");
+        text.Append(invariant, $"proxy_gc_collections:{GC.CollectionCount(0)}\r\n");
         text.Append(invariant, $"proxy_transport:{(runtime.Options.Transport == ProxyTransport.Epoll ? "epoll" : "sockets")}\r\n");
         text.Append(invariant, $"topology_mode:{table.Snapshot.Mode.ToString().ToLowerInvariant()}\r\n");
         text.Append(invariant, $"topology_version:{table.Snapshot.Version}\r\n");

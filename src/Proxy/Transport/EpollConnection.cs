@@ -24,18 +24,20 @@ internal sealed class EpollConnection : ConnectionContext
     private const int MinimumReceive = 2048;
 
     private static readonly PipeOptions s_inputOptions = new(
+        pool: BlockMemoryPool.Shared,
         readerScheduler: PipeScheduler.Inline,
         writerScheduler: PipeScheduler.Inline,
         pauseWriterThreshold: 0, // the session bounds what a client may buffer (Redis's limits), not the transport
-        minimumSegmentSize: 16 * 1024,
+        minimumSegmentSize: BlockMemoryPool.BlockSize,
         useSynchronizationContext: false);
 
     private static readonly PipeOptions s_outputOptions = new(
+        pool: BlockMemoryPool.Shared,
         readerScheduler: PipeScheduler.Inline,
         writerScheduler: PipeScheduler.Inline,
         pauseWriterThreshold: 64 * 1024,
         resumeWriterThreshold: 32 * 1024,
-        minimumSegmentSize: 16 * 1024,
+        minimumSegmentSize: BlockMemoryPool.BlockSize,
         useSynchronizationContext: false);
 
     private static long s_lastToken;
