@@ -19,11 +19,13 @@ namespace RespProxy.Backends;
 /// again after giving the flag up. A session that enqueues after the connection died fails its own slot, because
 /// failure drains the queues after the dead flag is set and enqueuers check the flag after enqueueing.
 /// <para>
-/// Write coalescing: while earlier requests still wait for replies, new ones stay queued and leave together when
-/// the reader has delivered the next batch of replies, on the thread that is already awake for that read. No request
-/// waits for nothing: a session that finds no reply outstanding writes at once, and the reader looks at the queue
-/// after every batch. Both sides publish (enqueue, or lower the outstanding count) with a full fence before they
-/// look at the other's state, so at least one of them sees a request that the other left behind.
+/// Write coalescing. On an epoll loop thread (the default transport) a request is written after every event of the
+/// loop's current batch has been handled, together with everything else queued for this connection meanwhile: one
+/// write per batch, no thread hand-off. Elsewhere (Kestrel sockets, timers releasing held writes) requests that arrive
+/// while earlier ones still wait for replies stay queued and leave when the reader has delivered the next batch of
+/// replies; no request waits for nothing there either: a sender that finds no reply outstanding writes at once, and
+/// the reader looks at the queue after every batch. Both sides publish (enqueue, or lower the outstanding count) with
+/// a full fence before they look at the other's state, so at least one of them sees a request the other left behind.
 /// </para>
 /// </remarks>
 internal sealed partial class BackendConnection : IEndOfBatchWork

@@ -5,8 +5,12 @@ public sealed class BackendOptions
 {
     public const string SectionName = "Backend";
 
-    /// <summary>Multiplexed connections per server, shared by all clients.</summary>
-    public int ConnectionsPerServer { get; set; } = 2;
+    /// <summary>
+    /// Multiplexed connections per server, shared by all clients. One by default, like twemproxy's server_connections:
+    /// Redis runs commands one at a time anyway, and one connection gets the fullest batches (fewer reads and writes
+    /// on the server; measured in docs/BENCHMARKS.md). More spread very large replies over several streams.
+    /// </summary>
+    public int ConnectionsPerServer { get; set; } = 1;
 
     public int ConnectTimeoutMs { get; set; } = 2000;
 
