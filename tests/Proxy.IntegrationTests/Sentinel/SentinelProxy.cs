@@ -17,11 +17,14 @@ internal sealed class SentinelProxy : IAsyncDisposable
     private readonly ConcurrentQueue<(long At, TopologySnapshot Snapshot)> _published = new();
     private readonly IReadOnlyList<(SentinelTopology Topology, string Slots)> _groups;
 
+    private readonly int _connectionsPerServer;
+
     private SentinelProxy(ProxyTestHost host, IReadOnlyList<(SentinelTopology Topology, string Slots)> groups)
     {
         Host = host;
         _groups = groups;
         Holder = host.Services.GetRequiredService<TopologyHolder>();
+        _connectionsPerServer = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RespProxy.Backends.BackendOptions>>().Value.ConnectionsPerServer;
         Holder.Changed += (_, next) => _published.Enqueue((Stopwatch.GetTimestamp(), next));
     }
 
@@ -139,9 +142,9 @@ internal sealed class SentinelProxy : IAsyncDisposable
                     }
 
                     // The master and every replica the proxy reads from (none with ReadPolicy Master) have all their
-                    // multiplexed connections up (the default is 2 per server).
-                    if (info.Connections(topology.InitialMaster.EndPoint) < 2
-                        || topology.InitialReplicas.Any(replica => info.Backend(replica.EndPoint) is not null && info.Connections(replica.EndPoint) < 2))
+                    // multiplexed connections up (Backend:ConnectionsPerServer each).
+                    if (info.Connections(topology.InitialMaster.EndPoint) < _connectionsPerServer
+                        || topology.InitialReplicas.Any(replica => info.Backend(replica.EndPoint) is not null && info.Connections(replica.EndPoint) < _connectionsPerServer))
                     {
                         return false;
                     }
