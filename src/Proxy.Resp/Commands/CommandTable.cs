@@ -19,9 +19,6 @@ public static partial class CommandTable
     private static readonly FrozenDictionary<string, CommandInfo> s_byName =
         s_all.ToFrozenDictionary(static c => c.Name, StringComparer.OrdinalIgnoreCase);
 
-    private static readonly FrozenDictionary<string, CommandInfo>.AlternateLookup<ReadOnlySpan<char>> s_byNameSpan =
-        s_byName.GetAlternateLookup<ReadOnlySpan<char>>();
-
     private static readonly CommandNameIndex s_byNameBytes = new(s_byName);
 
     /// <summary>Every top-level command, sorted by name; <c>All[i].Id == i</c>.</summary>

@@ -68,8 +68,9 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
     }
 
     /// <summary>
-    /// Puts queued requests on the wire: at once when no earlier request waits for its reply (or without write
-    /// coalescing); otherwise the reader sends them with the next batch of replies (see the remarks).
+    /// Puts queued requests on the wire (see the remarks): after the current event batch on an epoll loop; elsewhere
+    /// at once when no earlier request waits for its reply, or else with the next batch of replies. Without write
+    /// coalescing, at once.
     /// </summary>
     public void Send()
     {
@@ -200,24 +201,17 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
                 string? error = DeliverReplies(ref buffer, ref delivered);
                 _input.AdvanceTo(buffer.Start, buffer.End);
 
-                // Requests queued while these replies were outstanding leave now, before the replies go to clients:
-                // the server can start on them meanwhile.
                 if (delivered > 0)
                 {
                     Volatile.Write(ref _progressAt, Environment.TickCount64);
                 }
 
+                // Requests queued while these replies were outstanding are sent (or scheduled) before the replies go
+                // to clients, so the server can start on them meanwhile.
                 Interlocked.Add(ref _awaitingReplies, -delivered);
                 if (!_sendQueue.IsEmpty)
                 {
-                    if (_server.CoalesceWrites && EpollLoop.Current is { } loop)
-                    {
-                        ScheduleEndOfBatch(loop);
-                    }
-                    else
-                    {
-                        SendNow();
-                    }
+                    Send();
                 }
 
                 WriteTouchedSessions();
