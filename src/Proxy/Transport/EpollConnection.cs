@@ -23,6 +23,10 @@ internal sealed class EpollConnection : ConnectionContext
 {
     private const int MinimumReceive = 2048;
 
+    // Full reads taken for one readiness event before the loop moves on to other sockets (level-triggered epoll
+    // reports this one again): a client streaming a huge pipeline cannot keep the others waiting.
+    private const int MaxReadsPerEvent = 4;
+
     private static readonly PipeOptions s_inputOptions = new(
         pool: BlockMemoryPool.Shared,
         readerScheduler: PipeScheduler.Inline,
@@ -247,6 +251,7 @@ internal sealed class EpollConnection : ConnectionContext
     private unsafe void Receive(bool drain)
     {
         var writer = _input.Writer;
+        int reads = 0;
         while (true)
         {
             var memory = writer.GetMemory(MinimumReceive);
@@ -292,9 +297,9 @@ internal sealed class EpollConnection : ConnectionContext
                     return;
                 }
 
-                if (received < memory.Length && !drain)
+                if (!drain && (received < memory.Length || ++reads == MaxReadsPerEvent))
                 {
-                    // Most likely empty now; if not, level-triggered epoll reports it again.
+                    // Most likely empty now, or this socket had its turn; level-triggered epoll reports it again.
                     return;
                 }
 
