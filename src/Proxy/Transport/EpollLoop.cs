@@ -251,7 +251,7 @@ internal sealed unsafe partial class EpollLoop
 
     private void Shutdown()
     {
-        foreach (var connection in _connections.Values.ToList())
+        foreach (var connection in _connections.Values)
         {
             connection.DetachFromStoppedLoop();
         }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using RespProxy.IntegrationTests.Infrastructure;
+using RespProxy.IntegrationTests.Sentinel;
 using RespProxy.TestSupport;
 using Xunit;
 
@@ -43,8 +44,8 @@ public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFi
     {
         await using var proxy = await StartProxyAsync(transport);
         await using var client = await Connect(proxy);
-        var info = (await client.CommandAsync("INFO", "proxy")).Text!;
-        Assert.Contains($"proxy_transport:{reported}\r\n", info, StringComparison.Ordinal);
+        var info = await ServerStats.InfoAsync(client, "proxy");
+        Assert.Equal(reported, info["proxy_transport"]);
     }
 
     [Theory]
@@ -93,10 +94,8 @@ public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFi
     {
         await using var proxy = await StartProxyAsync(transport);
         await using var observer = await Connect(proxy);
-        long Connected(string info) => long.Parse(
-            info.Split("\r\n").Single(line => line.StartsWith("proxy_connected_clients:", StringComparison.Ordinal)).Split(':')[1],
-            System.Globalization.CultureInfo.InvariantCulture);
-        long baseline = Connected((await observer.CommandAsync("INFO", "proxy")).Text!);
+        async Task<long> ConnectedAsync() => long.Parse((await ServerStats.InfoAsync(observer, "proxy"))["proxy_connected_clients"], System.Globalization.CultureInfo.InvariantCulture);
+        long baseline = await ConnectedAsync();
 
         // Clean closes, after a round trip each.
         for (int i = 0; i < 20; i++)
@@ -120,7 +119,7 @@ public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFi
         }
 
         await Wait.UntilAsync(
-            async () => Connected((await observer.CommandAsync("INFO", "proxy")).Text!) == baseline,
+            async () => await ConnectedAsync() == baseline,
             TimeSpan.FromSeconds(15),
             $"proxy_connected_clients to return to {baseline}");
         Assert.Equal("+PONG", (await observer.CommandAsync("PING")).ToString());
