@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using RespProxy.Backends;
 using RespProxy.Hosting;
 using RespProxy.Resp.Parsing;
+using RespProxy.Transport;
 
 namespace RespProxy.Connections;
 
@@ -18,6 +19,7 @@ internal sealed partial class ClientSession
 
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
+    private readonly IReceivePauseFeature? _receivePause;
     private readonly ProxyRuntime _runtime;
     private readonly RequestParser _parser;
     private readonly List<BackendConnection> _touched = new(2);
@@ -34,6 +36,7 @@ internal sealed partial class ClientSession
     {
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
+        _receivePause = connection.Features.Get<IReceivePauseFeature>();
         _runtime = runtime;
         _parser = new RequestParser(runtime.Limits);
         _pendingLimit = runtime.Options.MaxPendingRequestsPerClient;
@@ -59,6 +62,8 @@ internal sealed partial class ClientSession
 
     public async Task RunAsync()
     {
+        // The epoll transport accepts a client with reading paused, so nothing piles up before this loop runs.
+        _receivePause?.ResumeReceiving();
         try
         {
             while (true)
@@ -88,9 +93,13 @@ internal sealed partial class ClientSession
                     break;
                 }
 
-                while (PendingCount >= _pendingLimit && Volatile.Read(ref _closeRequested) == 0)
+                if (PendingCount >= _pendingLimit)
                 {
-                    await WaitForProgressAsync(static session => session.PendingCount >= session._pendingLimit);
+                    await WaitForRepliesToDrainAsync();
+                    if (Volatile.Read(ref _closeRequested) != 0)
+                    {
+                        break;
+                    }
                 }
             }
 
@@ -185,6 +194,35 @@ internal sealed partial class ClientSession
         if ((touched.Count == 0 || !ReferenceEquals(touched[^1], connection)) && !touched.Contains(connection))
         {
             touched.Add(connection);
+        }
+    }
+
+    // The client is MaxPendingRequestsPerClient replies ahead. Its input must stay bounded meanwhile: a transport
+    // that can stop reading does (TCP flow control then holds the client back); otherwise what it buffers counts
+    // against the query buffer limit, as unprocessed input does in Redis.
+    private async ValueTask WaitForRepliesToDrainAsync()
+    {
+        _receivePause?.PauseReceiving();
+        try
+        {
+            while (PendingCount >= _pendingLimit && Volatile.Read(ref _closeRequested) == 0)
+            {
+                await WaitForProgressAsync(static session => session.PendingCount >= session._pendingLimit);
+                if (_receivePause is null && _input.TryRead(out var buffered))
+                {
+                    long length = buffered.Buffer.Length;
+                    _input.AdvanceTo(buffered.Buffer.Start, buffered.Buffer.Start);
+                    if (length > _maxQueryBuffer)
+                    {
+                        Log.QueryBufferExceeded(_runtime.Logger, Id, length);
+                        Volatile.Write(ref _closeRequested, 1);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _receivePause?.ResumeReceiving();
         }
     }
 

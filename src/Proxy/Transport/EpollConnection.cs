@@ -19,7 +19,7 @@ namespace RespProxy.Transport;
 /// can never hand its descriptor number to another socket in the middle of a recv or send. .NET's own socket engine
 /// never sees the descriptor: no asynchronous .NET operation is ever started on it.
 /// </remarks>
-internal sealed class EpollConnection : ConnectionContext
+internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
 {
     private const int MinimumReceive = 2048;
 
@@ -58,6 +58,7 @@ internal sealed class EpollConnection : ConnectionContext
     private Task _sending = Task.CompletedTask;
     private uint _interest;
     private bool _registered;
+    private volatile bool _receivePaused;
     private bool _connecting;
     private int _receiveEnded;
     private int _aborted;
@@ -98,11 +99,17 @@ internal sealed class EpollConnection : ConnectionContext
         set => throw new NotSupportedException();
     }
 
-    /// <summary>Serves an accepted (or connected) socket on <paramref name="loop"/>.</summary>
-    public static EpollConnection Start(Socket socket, EpollLoop loop)
+    /// <summary>
+    /// Serves an accepted (or connected) socket on <paramref name="loop"/>. With <paramref name="receivePaused"/>
+    /// nothing is read until <see cref="ResumeReceiving"/>: an accepted client waits for its session to start
+    /// (which a busy thread pool may delay) in the kernel's buffers, not in the proxy's memory.
+    /// </summary>
+    public static EpollConnection Start(Socket socket, EpollLoop loop, bool receivePaused = false)
     {
         var connection = new EpollConnection(socket, loop);
-        connection._interest = EPOLLIN;
+        connection._receivePaused = receivePaused;
+        connection._interest = receivePaused ? 0 : EPOLLIN;
+        connection.Features.Set<IReceivePauseFeature>(connection);
         connection._sending = connection.SendLoopAsync();
         loop.Post(() => connection.Register());
         return connection;
@@ -297,7 +304,7 @@ internal sealed class EpollConnection : ConnectionContext
                     return;
                 }
 
-                if (!drain && (received < memory.Length || ++reads == MaxReadsPerEvent))
+                if (!drain && (_receivePaused || received < memory.Length || ++reads == MaxReadsPerEvent))
                 {
                     // Most likely empty now, or this socket had its turn; level-triggered epoll reports it again.
                     return;
@@ -338,6 +345,21 @@ internal sealed class EpollConnection : ConnectionContext
         SetInterest(EPOLLIN, on: true);
     }
 
+    public void PauseReceiving()
+    {
+        _receivePaused = true;
+        SetInterest(EPOLLIN, on: false);
+    }
+
+    public void ResumeReceiving()
+    {
+        _receivePaused = false;
+        if (!_receivePaused)
+        {
+            SetInterest(EPOLLIN, on: true);
+        }
+    }
+
     private void EndReceive(Exception? error)
     {
         if (Interlocked.Exchange(ref _receiveEnded, 1) != 0)
@@ -356,6 +378,12 @@ internal sealed class EpollConnection : ConnectionContext
     {
         lock (_interestLock)
         {
+            if (on && flag == EPOLLIN && Volatile.Read(ref _receiveEnded) != 0)
+            {
+                // EndReceive turned reading off for good; a late ResumeReceiving must not undo it.
+                return;
+            }
+
             uint interest = on ? _interest | flag : _interest & ~flag;
             if (interest == _interest)
             {

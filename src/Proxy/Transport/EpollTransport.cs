@@ -37,8 +37,8 @@ internal sealed class EpollTransport : IConnectionListenerFactory, IConnectionLi
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult<IConnectionListener>(new EpollConnectionListener(this, (IPEndPoint)endpoint));
 
-    /// <summary>Serves an accepted socket.</summary>
-    public EpollConnection Adopt(Socket socket) => EpollConnection.Start(socket, NextLoop());
+    /// <summary>Serves an accepted socket; it is read once its session calls <see cref="IReceivePauseFeature.ResumeReceiving"/>.</summary>
+    public EpollConnection Adopt(Socket socket) => EpollConnection.Start(socket, NextLoop(), receivePaused: true);
 
     /// <summary>Opens a connection served by this transport.</summary>
     public Task<EpollConnection> ConnectAsync(EndPoint endpoint, CancellationToken token) => EpollConnection.ConnectAsync(endpoint, NextLoop(), token);

@@ -11,7 +11,8 @@ namespace RespProxy.IntegrationTests.Standalone;
 /// <summary>
 /// What each socket transport (the proxy's epoll loops, and Kestrel's sockets) must get right at the edges: a client
 /// that reads slowly gets every byte while others are served, clients that leave (cleanly, abruptly, or after a
-/// half-close) are released, and INFO says which transport runs.
+/// half-close) are released, a client that pipelines far ahead of its replies cannot make the proxy buffer without
+/// bound, and INFO says which transport runs.
 /// </summary>
 public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFixture<TransportTests.RedisFixture>
 {
@@ -24,9 +25,9 @@ public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFi
         public async Task DisposeAsync() => await Server.DisposeAsync();
     }
 
-    private async Task<ProxyTestHost> StartProxyAsync(string transport)
+    private async Task<ProxyTestHost> StartProxyAsync(string transport, params string[] extraArgs)
     {
-        var proxy = await ProxyTestHost.StartStandaloneAsync(redis.Server.EndPoint, $"--Proxy:Transport={transport}");
+        var proxy = await ProxyTestHost.StartStandaloneAsync(redis.Server.EndPoint, [$"--Proxy:Transport={transport}", .. extraArgs]);
         await using var client = await Connect(proxy);
         await Wait.UntilAsync(
             async () => !(await client.CommandAsync("EXISTS", "transport:warmup")).IsError,
@@ -147,5 +148,129 @@ public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFi
         }
 
         Assert.Equal("+OK\r\n$2\r\nv1\r\n", Encoding.ASCII.GetString(received.ToArray()));
+    }
+
+    [Fact]
+    public async Task Epoll_stops_reading_a_client_that_is_far_ahead_of_its_replies_and_answers_all_once_it_reads()
+    {
+        await using var proxy = await StartProxyAsync("Epoll");
+        string key = $"transport:flood:{Guid.NewGuid():N}";
+        string value = new('x', 512);
+        await using (var setter = await Connect(proxy))
+        {
+            Assert.Equal("+OK", (await setter.CommandAsync("SET", key, value)).ToString());
+        }
+
+        // Replies much larger than requests, and small client buffers: the kernel soon holds all the replies it can,
+        // so what the client can still send afterwards lands in the proxy, unless the proxy stops reading.
+        var request = new RespBatch().Add("GET", key).Bytes.ToArray();
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 64 * 1024, SendBufferSize = 64 * 1024 };
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(proxy.Host), proxy.Port));
+
+        // Up to 256 MB of GETs without reading a reply. Once 4096 replies are owed the proxy stops reading, so the
+        // kernel's socket buffers fill and the sends stall after a few MB instead of landing in the proxy's memory.
+        long sent = await Task.Run(() => Flood(socket, request, limit: 256L << 20));
+        Assert.True(sent < 32L << 20, $"the proxy took {sent:N0} bytes from a client that read no reply");
+
+        // Now read: every GET is answered, in order, followed by the PING sent last.
+        var reply = Encoding.ASCII.GetBytes($"$512\r\n{value}\r\n");
+        long requests = (sent + request.Length - 1) / request.Length;
+        var reading = Task.Run(() => ReadExactly(socket, requests, reply, "+PONG\r\n"u8.ToArray()));
+        socket.Blocking = true;
+        int partial = (int)(sent % request.Length);
+        if (partial != 0)
+        {
+            socket.Send(request, partial, request.Length - partial, SocketFlags.None);
+        }
+
+        socket.Send("*1\r\n$4\r\nPING\r\n"u8);
+        await reading.WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
+    public async Task Sockets_transport_closes_a_client_whose_unread_input_passes_the_query_buffer_limit()
+    {
+        // Kestrel's sockets cannot stop reading one connection, so there the query buffer limit bounds what a client
+        // far ahead of its replies may leave buffered, as Redis bounds unprocessed input (and closes, as Redis does).
+        await using var proxy = await StartProxyAsync("Sockets", "--Proxy:MaxQueryBufferBytes=4194304");
+        var request = new RespBatch().Add("GET", "transport:flood:missing").Bytes.ToArray();
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(proxy.Host), proxy.Port));
+        await Task.Run(() => Flood(socket, request, limit: 256L << 20));
+
+        socket.Blocking = true;
+        var buffer = new byte[64 * 1024];
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            while (await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token) > 0)
+            {
+            }
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset)
+        {
+        }
+
+        await using var other = await Connect(proxy);
+        Assert.Equal("+PONG", (await other.CommandAsync("PING")).ToString());
+    }
+
+    // Sends copies of one request until `limit` bytes went out, the socket accepted nothing for three seconds (the
+    // peer stopped reading), or the peer closed the connection; returns the bytes sent.
+    private static long Flood(Socket socket, byte[] request, long limit)
+    {
+        var chunk = new byte[request.Length * 4096];
+        for (int i = 0; i < chunk.Length; i += request.Length)
+        {
+            request.CopyTo(chunk, i);
+        }
+
+        socket.Blocking = false;
+        long sent = 0;
+        while (sent < limit)
+        {
+            int offset = (int)(sent % chunk.Length);
+            int count = socket.Send(chunk, offset, chunk.Length - offset, SocketFlags.None, out var error);
+            if (error == SocketError.WouldBlock)
+            {
+                if (!socket.Poll(TimeSpan.FromSeconds(3), SelectMode.SelectWrite))
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            if (error != SocketError.Success)
+            {
+                break;
+            }
+
+            sent += count;
+        }
+
+        return sent;
+    }
+
+    // Reads `count` copies of `reply` then `last`, and checks every byte.
+    private static void ReadExactly(Socket socket, long count, byte[] reply, byte[] last)
+    {
+        long expected = count * reply.Length + last.Length;
+        var buffer = new byte[64 * 1024];
+        long position = 0;
+        while (position < expected)
+        {
+            int read = socket.Receive(buffer);
+            Assert.True(read > 0, $"the proxy closed the connection after {position:N0} of {expected:N0} reply bytes");
+            for (int i = 0; i < read; i++, position++)
+            {
+                long replyBytes = count * reply.Length;
+                byte wanted = position < replyBytes ? reply[position % reply.Length] : last[position - replyBytes];
+                if (buffer[i] != wanted)
+                {
+                    Assert.Fail($"reply byte {position:N0} differs");
+                }
+            }
+        }
     }
 }
