@@ -3,13 +3,14 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using RespProxy.Backends;
 using RespProxy.Resp.Parsing;
+using RespProxy.Resp.Writing;
 using RespProxy.Topology.Model;
 
 namespace RespProxy.Benchmarks;
 
 /// <summary>
-/// A backend made of pipes: a tiny responder answers SET with +OK and anything else with a 3-byte bulk, one flush per
-/// read. It lets the end-to-end benchmark measure the proxy's own work, without sockets or a Redis.
+/// A backend made of pipes: a tiny responder answers SET with +OK, MGET with an array of 3-byte bulks and anything else
+/// with a 3-byte bulk, one flush per read. It lets the end-to-end benchmark measure the proxy's own work, without sockets or a Redis.
 /// </summary>
 internal sealed class InMemoryBackend : IBackendConnector
 {
@@ -32,7 +33,20 @@ internal sealed class InMemoryBackend : IBackendConnector
             var buffer = result.Buffer;
             while (parser.TryParse(buffer, out long consumed) == RequestParseResult.Request)
             {
-                server.Output.Write(parser.Request.ArgumentEquals(0, "SET"u8) ? s_ok : s_value);
+                var request = parser.Request;
+                if (request.ArgumentEquals(0, "MGET"u8))
+                {
+                    RespWriter.WriteArrayHeader(server.Output, request.ArgumentCount - 1);
+                    for (int i = 1; i < request.ArgumentCount; i++)
+                    {
+                        server.Output.Write(s_value);
+                    }
+                }
+                else
+                {
+                    server.Output.Write(request.ArgumentEquals(0, "SET"u8) ? s_ok : s_value);
+                }
+
                 buffer = buffer.Slice(consumed);
             }
 

@@ -27,53 +27,36 @@ internal sealed partial class ClientSession
     {
         int step = kind == MultiKeyCommand.Mset ? 2 : 1;
         int keyCount = (request.ArgumentCount - 1) / step;
-        var childOfKey = new int[keyCount];
-        var positionInChild = new int[keyCount];
-        var childOfGroup = new int[table.Groups.Count];
-        Array.Fill(childOfGroup, -1);
-        var groupOfChild = new List<int>(2);
-        var keysInChild = new List<int>(2);
+        var aggregate = parent.UseAggregate();
+        aggregate.Start(parent, kind, keyCount, table.Groups.Count);
         for (int key = 0; key < keyCount; key++)
         {
-            int group = table.Snapshot.GroupIndexForSlot(HashSlot.Of(request.GetArgument(1 + (key * step))));
-            if (childOfGroup[group] < 0)
-            {
-                childOfGroup[group] = groupOfChild.Count;
-                groupOfChild.Add(group);
-                keysInChild.Add(0);
-            }
-
-            int child = childOfGroup[group];
-            childOfKey[key] = child;
-            positionInChild[key] = keysInChild[child]++;
+            aggregate.AddKey(key, table.Snapshot.GroupIndexForSlot(HashSlot.Of(request.GetArgument(1 + (key * step)))));
         }
 
-        var children = new PendingReply[groupOfChild.Count];
-        for (int child = 0; child < children.Length; child++)
+        for (int child = 0; child < aggregate.ChildCount; child++)
         {
             var slot = RentSlot();
-            WriteHeader(slot.Request, '*', 1 + (keysInChild[child] * step));
+            WriteHeader(slot.Request, '*', 1 + (aggregate.KeysInChild(child) * step));
             WriteBulk(slot.Request, request.GetArgument(0));
-            children[child] = slot;
+            aggregate.SetChild(child, slot);
         }
 
         for (int key = 0; key < keyCount; key++)
         {
-            var buffer = children[childOfKey[key]].Request;
+            var buffer = aggregate.Child(aggregate.ChildOfKey(key)).Request;
             for (int part = 0; part < step; part++)
             {
                 WriteBulk(buffer, request.GetArgument(1 + (key * step) + part));
             }
         }
 
-        var aggregate = new MultiKeyAggregate(parent, children, kind, childOfKey, positionInChild);
-        parent.Aggregate = aggregate;
+        aggregate.Seal();
         bool isRead = kind == MultiKeyCommand.Mget || (kind == MultiKeyCommand.SumIntegers && IsReadOnlyCount(request));
-        for (int child = 0; child < children.Length; child++)
+        for (int child = 0; child < aggregate.ChildCount; child++)
         {
-            var slot = children[child];
-            slot.Parent = aggregate;
-            var group = table.Group(groupOfChild[child]);
+            var slot = aggregate.Child(child);
+            var group = table.Group(aggregate.GroupOfChild(child));
             Send(slot, isRead ? group.RouteRead(slot, unchecked(_readSpin++), Id) : group.RouteToMaster(slot, Id));
         }
     }

@@ -50,6 +50,9 @@ internal sealed class PendingReply
     /// <summary>On the client's slot of a split multi-key command: its children, recycled with it.</summary>
     public MultiKeyAggregate? Aggregate { get; set; }
 
+    // The merge state this slot used for its last split, kept for the next one.
+    private MultiKeyAggregate? _spareAggregate;
+
     /// <summary>Next slot in the owner's reply order; written by the producer, read by the drainer.</summary>
     public PendingReply? Next;
 
@@ -57,6 +60,9 @@ internal sealed class PendingReply
     public PendingReply? NextFree;
 
     public bool IsDone => Volatile.Read(ref _state) == Done;
+
+    /// <summary>Makes this (the client's) slot the parent of a split, with merge state it reuses from split to split.</summary>
+    public MultiKeyAggregate UseAggregate() => Aggregate = _spareAggregate ??= new MultiKeyAggregate();
 
     /// <summary>Counts reuses, so a session can tell whether a slot it remembers is still the same request.</summary>
     public int Generation { get; private set; }

@@ -76,6 +76,7 @@ public sealed class PreshardedGroupsTests(ITestOutputHelper output)
         }
 
         Assert.Equal(":2", (await client.CommandAsync("EXISTS", g1Keys[1], taggedG2Keys[1])).ToString());
+        await AssertPipelinedSplitsAsync(client, prefix + "pipelined:");
 
         // Failover in g1 under traffic to both groups.
         await using var g1Writer = await TrafficLoop.StartIncrAsync("g1 writer (INCR)", proxy, KeySlot.FindKey(prefix + "g1-counter", G1Slots));
@@ -128,6 +129,52 @@ public sealed class PreshardedGroupsTests(ITestOutputHelper output)
         Assert.Equal(
             new[] { "m:" + g1Keys[1], "m:" + taggedG2Keys[1], "single:" + g1Keys[2], "single:" + g2Keys[2] },
             after.Items!.Select(item => item.Text).ToArray());
+    }
+
+    // Split commands of every size, pipelined: a session reuses the merge state of earlier splits, so key counts and
+    // group mixes change from one to the next. Each reply is checked against a model of the keys.
+    private static async Task AssertPipelinedSplitsAsync(RawRespClient client, string prefix)
+    {
+        var keys = Enumerable.Range(0, 24).Select(i => prefix + i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        Assert.Contains(keys, key => KeySlot.Of(key) < 8192);
+        Assert.Contains(keys, key => KeySlot.Of(key) >= 8192);
+        var model = new Dictionary<string, string>();
+        var random = new Random(11);
+        var batch = new Standalone.RespBatch();
+        var expected = new List<string>();
+        for (int i = 0; i < 400; i++)
+        {
+            var chosen = Enumerable.Range(0, random.Next(1, 13)).Select(_ => keys[random.Next(keys.Length)]).ToArray();
+            switch (i % 3)
+            {
+                case 0:
+                    var pairs = chosen.Distinct().Select(key => (key, Value: $"v{i}:{key}")).ToArray();
+                    batch.Add(["MSET", .. pairs.SelectMany(pair => new[] { pair.key, pair.Value })]);
+                    foreach (var (key, value) in pairs)
+                    {
+                        model[key] = value;
+                    }
+
+                    expected.Add("+OK");
+                    break;
+                case 1:
+                    batch.Add(["MGET", .. chosen]);
+                    expected.Add(string.Join("|", chosen.Select(key => model.TryGetValue(key, out var value) ? value : "(nil)")));
+                    break;
+                default:
+                    batch.Add(["EXISTS", .. chosen]);
+                    expected.Add(":" + chosen.Count(model.ContainsKey).ToString(CultureInfo.InvariantCulture));
+                    break;
+            }
+        }
+
+        await client.SendRawAsync(batch.Bytes);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            var reply = await client.ReadAsync();
+            string actual = reply.Items is { } items ? string.Join("|", items.Select(item => item.IsNull ? "(nil)" : item.Text)) : reply.ToString();
+            Assert.True(expected[i] == actual, $"reply {i}: expected {expected[i]}, got {actual}");
+        }
     }
 
     private static async Task AssertKeysLiveOnlyOnAsync(RedisServerProcess owner, RedisServerProcess other, IEnumerable<string> keys)
