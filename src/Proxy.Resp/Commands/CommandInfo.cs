@@ -15,7 +15,10 @@ public sealed record CommandInfo(string Name, int Arity, CommandFlags Flags, int
     /// <summary>Subcommands of a container command (CLIENT, CONFIG, ...), keyed by their lower-case second word.</summary>
     public IReadOnlyDictionary<string, CommandInfo>? Subcommands { get; init; }
 
-    /// <summary>Dense id into <see cref="CommandTable.All"/>; stable only within one build of the table.</summary>
+    /// <summary>
+    /// Dense id, unique among commands and subcommands (below <see cref="CommandTable.IdCount"/>): a top-level command's
+    /// is its index in <see cref="CommandTable.All"/>. Stable only within one build of the table.
+    /// </summary>
     public ushort Id { get; init; }
 
     public bool HasKeys => FirstKey > 0;

@@ -21,6 +21,11 @@ public static partial class CommandTable
 
     private static readonly CommandNameIndex s_byNameBytes = new(s_byName);
 
+    private static int s_idCount;
+
+    /// <summary>Number of command ids: every <see cref="CommandInfo.Id"/>, subcommands included, is below it.</summary>
+    public static int IdCount => s_idCount;
+
     /// <summary>Every top-level command, sorted by name; <c>All[i].Id == i</c>.</summary>
     public static IReadOnlyList<CommandInfo> All { get; } = Array.AsReadOnly(s_all);
 
@@ -146,11 +151,18 @@ public static partial class CommandTable
             throw new InvalidOperationException("Too many commands for a ushort id.");
         }
 
+        // Top-level commands take ids 0..n-1 (All[i].Id == i), their subcommands the ids after them.
+        int nextId = commands.Length;
         for (int i = 0; i < commands.Length; i++)
         {
-            commands[i] = commands[i] with { Id = (ushort)i };
+            var subcommands = commands[i].Subcommands?.ToFrozenDictionary(
+                static pair => pair.Key,
+                pair => pair.Value with { Id = checked((ushort)nextId++) },
+                StringComparer.OrdinalIgnoreCase);
+            commands[i] = commands[i] with { Id = (ushort)i, Subcommands = subcommands };
         }
 
+        s_idCount = nextId;
         return commands;
     }
 

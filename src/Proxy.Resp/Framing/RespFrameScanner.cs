@@ -46,11 +46,18 @@ public struct RespFrameScanner
     /// </summary>
     public ScanResult TryScan(in ReadOnlySequence<byte> frame, out long frameLength)
     {
-        frameLength = 0;
         if (_owed == 0)
         {
+            if (TryScanWholeLeaf(frame.FirstSpan, out int leafLength))
+            {
+                frameLength = leafLength;
+                return ScanResult.Complete;
+            }
+
             _owed = 1;
         }
+
+        frameLength = 0;
 
         var unread = _scanned == 0 ? frame : frame.Slice(_scanned);
         foreach (var memory in unread)
@@ -81,6 +88,60 @@ public struct RespFrameScanner
     }
 
     public void Reset() => this = default;
+
+    // Nearly every reply is one line (+OK, :1, -ERR ...) or one short bulk string, already whole in the first segment:
+    // those are measured directly. Anything else (aggregates, incomplete or unusual frames) takes the state machine,
+    // which also decides what is invalid.
+    private static bool TryScanWholeLeaf(ReadOnlySpan<byte> span, out int length)
+    {
+        length = 0;
+        if (span.Length < 3)
+        {
+            return false;
+        }
+
+        switch (span[0])
+        {
+            case (byte)'+':
+            case (byte)'-':
+            case (byte)':':
+                int newline = span.IndexOf((byte)'\n');
+                if (newline < 0)
+                {
+                    return false;
+                }
+
+                length = newline + 1;
+                return true;
+            case (byte)'$':
+                if (span.Length >= 5 && span[1] == (byte)'-' && span[2] == (byte)'1' && span[3] == (byte)'\r' && span[4] == (byte)'\n')
+                {
+                    length = 5;
+                    return true;
+                }
+
+                // At most 9 digits: the total cannot overflow, and a longer value is not whole in one segment anyway.
+                int index = 1;
+                int value = 0;
+                while (index < span.Length && index <= 9 && span[index] - (uint)'0' <= 9)
+                {
+                    value = (value * 10) + (span[index] - '0');
+                    index++;
+                }
+
+                long end = index + 2L + value + 2;
+                if (index == 1 || end > span.Length || span[index] != (byte)'\r' || span[index + 1] != (byte)'\n'
+                    || span[(int)end - 2] != (byte)'\r' || span[(int)end - 1] != (byte)'\n')
+                {
+                    return false;
+                }
+
+                length = (int)end;
+                return true;
+            default:
+                return false;
+        }
+    }
 
     // Advances through span from index; returns Complete when the frame's last byte was consumed, Invalid on
     // malformed input, NeedMoreData otherwise (index may or may not have reached the end).

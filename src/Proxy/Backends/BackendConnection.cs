@@ -266,7 +266,7 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
 
             // Read the owner before publishing: once done, the slot may be recycled by its session.
             var owner = slot.Owner!;
-            slot.Complete(buffer.Slice(0, length));
+            slot.Complete(buffer, length);
             Touch(owner);
             buffer = buffer.Slice(length);
         }

@@ -91,16 +91,22 @@ internal sealed class PendingReply
         parent?.OnChildDone();
     }
 
-    /// <summary>Stores a backend's reply frame and publishes it.</summary>
-    public void Complete(in ReadOnlySequence<byte> frame)
+    /// <summary>Stores the reply frame of <paramref name="length"/> bytes at the start of <paramref name="buffer"/> and publishes it.</summary>
+    public void Complete(in ReadOnlySequence<byte> buffer, long length)
     {
-        if (Transform is null)
+        var first = buffer.FirstSpan;
+        if (Transform is not null)
         {
-            Reply.Write(frame);
+            Transform.Apply(buffer.Slice(0, length), Reply);
+        }
+        else if (length <= first.Length)
+        {
+            // Nearly always: the frame sits in one segment, copied without slicing the sequence.
+            Reply.Write(first[..(int)length]);
         }
         else
         {
-            Transform.Apply(frame, Reply);
+            Reply.Write(buffer.Slice(0, length));
         }
 
         MarkDone();

@@ -35,6 +35,13 @@ internal sealed class PooledBuffer : IBufferWriter<byte>
         return _array.AsSpan(_written);
     }
 
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        Ensure(bytes.Length);
+        bytes.CopyTo(_array.AsSpan(_written));
+        _written += bytes.Length;
+    }
+
     public void Write(in ReadOnlySequence<byte> bytes)
     {
         Ensure(checked((int)bytes.Length));

@@ -5,7 +5,7 @@ namespace RespProxy.Routing;
 
 /// <summary>
 /// Decides once per command (at start-up, from the command table's flags) whether the proxy forwards it, answers it
-/// itself, or refuses it, and with which words. Requests then look the decision up by reference.
+/// itself, or refuses it, and with which words. Requests then look the decision up by the command's id.
 /// </summary>
 internal sealed class CommandPolicy
 {
@@ -23,7 +23,8 @@ internal sealed class CommandPolicy
         "monitor", "sync", "psync", "replconf", "replicaof", "slaveof", "failover", "shutdown", "wait", "debug",
     };
 
-    private readonly Dictionary<CommandInfo, Decision> _decisions = new(ReferenceEqualityComparer.Instance);
+    // By command id: one array read per request.
+    private readonly Decision[] _decisions = new Decision[CommandTable.IdCount];
 
     public CommandPolicy(bool allowAdminCommands)
     {
@@ -42,13 +43,13 @@ internal sealed class CommandPolicy
 
     public CommandRoute Route(CommandInfo command, out ReadOnlySpan<byte> rejection)
     {
-        var decision = _decisions[command];
+        var decision = _decisions[command.Id];
         rejection = decision.Rejection;
         return decision.Route;
     }
 
     private void Add(CommandInfo command, bool allowAdminCommands)
-        => _decisions[command] = Decide(command, allowAdminCommands);
+        => _decisions[command.Id] = Decide(command, allowAdminCommands);
 
     private static Decision Decide(CommandInfo command, bool allowAdminCommands)
     {
