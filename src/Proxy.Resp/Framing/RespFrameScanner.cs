@@ -37,6 +37,9 @@ public struct RespFrameScanner
     private byte _numberType;
     private State _state;
 
+    /// <summary>True while a frame is partly scanned: the next call must pass the same frame start again.</summary>
+    public readonly bool IsMidFrame => _owed != 0;
+
     /// <summary>Bytes of the current frame examined so far (for diagnostics and buffer accounting).</summary>
     public readonly long Scanned => _scanned;
 
@@ -48,7 +51,7 @@ public struct RespFrameScanner
     {
         if (_owed == 0)
         {
-            if (TryScanWholeLeaf(frame.FirstSpan, out int leafLength))
+            if (TryMeasureWholeLeaf(frame.FirstSpan, out int leafLength))
             {
                 frameLength = leafLength;
                 return ScanResult.Complete;
@@ -89,10 +92,12 @@ public struct RespFrameScanner
 
     public void Reset() => this = default;
 
-    // Nearly every reply is one line (+OK, :1, -ERR ...) or one short bulk string, already whole in the first segment:
-    // those are measured directly. Anything else (aggregates, incomplete or unusual frames) takes the state machine,
-    // which also decides what is invalid.
-    private static bool TryScanWholeLeaf(ReadOnlySpan<byte> span, out int length)
+    /// <summary>
+    /// Measures the frame at the start of <paramref name="span"/> when it is a whole one-line reply (+OK, :1, -ERR ...)
+    /// or bulk string, as nearly every reply is: no state machine, no state. False for anything else (aggregates,
+    /// incomplete or unusual frames), which <see cref="TryScan"/> handles and, where needed, rejects.
+    /// </summary>
+    public static bool TryMeasureWholeLeaf(ReadOnlySpan<byte> span, out int length)
     {
         length = 0;
         if (span.Length < 3)

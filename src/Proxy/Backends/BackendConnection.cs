@@ -234,8 +234,41 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
 
     private string? DeliverReplies(ref ReadOnlySequence<byte> buffer, ref int delivered)
     {
+        Span<byte> head = stackalloc byte[16];
         while (true)
         {
+            // Replies whole in the first segment, as nearly all are, are measured and copied straight from its span;
+            // the sequence is sliced once for all of them instead of once per reply.
+            if (!_scanner.IsMidFrame)
+            {
+                var span = buffer.FirstSpan;
+                int offset = 0;
+                while (offset < span.Length && RespFrameScanner.TryMeasureWholeLeaf(span[offset..], out int leafLength))
+                {
+                    if (!_inFlight.TryDequeue(out var slot))
+                    {
+                        return ReplyWithoutRequest;
+                    }
+
+                    delivered++;
+                    var leaf = span.Slice(offset, leafLength);
+                    offset += leafLength;
+                    if (!IsRefusedRead(slot, leaf))
+                    {
+                        // Read the owner before publishing: once done, the slot may be recycled by its session.
+                        var owner = slot.Owner!;
+                        slot.Complete(leaf);
+                        Touch(owner);
+                    }
+                }
+
+                if (offset > 0)
+                {
+                    buffer = buffer.Slice(offset);
+                }
+            }
+
+            // Anything else (arrays, frames across segments, frames still arriving): the resumable scanner.
             var status = _scanner.TryScan(buffer, out long length);
             if (status == ScanResult.NeedMoreData)
             {
@@ -247,29 +280,40 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
                 return "protocol error in a reply from the server";
             }
 
-            if (!_inFlight.TryDequeue(out var slot))
+            if (!_inFlight.TryDequeue(out var framed))
             {
-                return "reply from the server without a request";
+                return ReplyWithoutRequest;
             }
 
             delivered++;
-
-            if (!slot.NeedsMaster && slot.Group is not null && !_server.AcceptsWrites && IsReplicaRefusal(buffer.Slice(0, length)))
+            int headLength = (int)Math.Min(length, head.Length);
+            buffer.Slice(0, headLength).CopyTo(head);
+            if (!IsRefusedRead(framed, head[..headLength]))
             {
-                // A replica still loading or cut off from its master: route the read elsewhere and keep the server
-                // out of reads until a new handshake shows it in sync.
-                buffer = buffer.Slice(length);
-                _server.SuspendReads("replica refused a read (LOADING or MASTERDOWN)");
-                slot.Group.Reroute(slot, (uint)slot.SentAt);
-                continue;
+                var owner = framed.Owner!;
+                framed.Complete(buffer, length);
+                Touch(owner);
             }
 
-            // Read the owner before publishing: once done, the slot may be recycled by its session.
-            var owner = slot.Owner!;
-            slot.Complete(buffer, length);
-            Touch(owner);
             buffer = buffer.Slice(length);
         }
+    }
+
+    private const string ReplyWithoutRequest = "reply from the server without a request";
+
+    // A replica still loading or cut off from its master refused a read: the read is routed elsewhere, and the server
+    // kept out of reads until a new handshake shows it in sync. `head` is the reply's first bytes (16 are enough).
+    private bool IsRefusedRead(PendingReply slot, ReadOnlySpan<byte> head)
+    {
+        if (slot.NeedsMaster || slot.Group is null || _server.AcceptsWrites
+            || !(head.StartsWith("-LOADING"u8) || head.StartsWith("-MASTERDOWN"u8)))
+        {
+            return false;
+        }
+
+        _server.SuspendReads("replica refused a read (LOADING or MASTERDOWN)");
+        slot.Group.Reroute(slot, (uint)slot.SentAt);
+        return true;
     }
 
     private void Touch(ClientSession session)
@@ -334,20 +378,6 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
             slot.CompleteWithError(error);
             owner.TryWriteReplies();
         }
-    }
-
-    private static bool IsReplicaRefusal(in ReadOnlySequence<byte> reply)
-    {
-        var first = reply.FirstSpan;
-        return first.Length > 0 && first[0] == (byte)'-'
-            && (reply.Length >= 8 && StartsWith(reply, "-LOADING"u8) || reply.Length >= 11 && StartsWith(reply, "-MASTERDOWN"u8));
-    }
-
-    private static bool StartsWith(in ReadOnlySequence<byte> reply, ReadOnlySpan<byte> prefix)
-    {
-        Span<byte> head = stackalloc byte[16];
-        reply.Slice(0, prefix.Length).CopyTo(head);
-        return head[..prefix.Length].SequenceEqual(prefix);
     }
 
     /// <summary>

@@ -59,13 +59,19 @@ internal sealed partial class ClientSession
             }
         }
 
+        ReturnChain(slot, slot);
+    }
+
+    // Pushes slots linked first..last through NextFree onto the returned stack in one exchange.
+    private void ReturnChain(PendingReply first, PendingReply last)
+    {
         PendingReply? top;
         do
         {
             top = Volatile.Read(ref _returned);
-            slot.NextFree = top;
+            last.NextFree = top;
         }
-        while (Interlocked.CompareExchange(ref _returned, slot, top) != top);
+        while (Interlocked.CompareExchange(ref _returned, first, top) != top);
     }
 
     /// <summary>Writes every reply that is ready at the head of the queue, if no one else is doing so now.</summary>
@@ -128,10 +134,55 @@ internal sealed partial class ClientSession
         int written = 0;
         var head = _head;
         PendingReply? next;
+
+        // Small replies are copied into one span of the output pipe, advanced once; the slots they leave behind are
+        // chained and handed back in one exchange.
+        Span<byte> free = default;
+        int unadvanced = 0;
+        PendingReply? firstReturned = null;
+        PendingReply? lastReturned = null;
         while ((next = Volatile.Read(ref head.Next)) is not null && next.IsDone)
         {
-            _output.Write(next.Reply.WrittenSpan);
-            ReturnSlot(head);
+            var reply = next.Reply.WrittenSpan;
+            if (reply.Length <= free.Length)
+            {
+                reply.CopyTo(free);
+                free = free[reply.Length..];
+                unadvanced += reply.Length;
+            }
+            else
+            {
+                if (unadvanced > 0)
+                {
+                    _output.Advance(unadvanced);
+                    unadvanced = 0;
+                }
+
+                if (reply.Length <= SmallReply)
+                {
+                    free = _output.GetSpan(SmallReply);
+                    reply.CopyTo(free);
+                    free = free[reply.Length..];
+                    unadvanced = reply.Length;
+                }
+                else
+                {
+                    _output.Write(reply);
+                    free = default;
+                }
+            }
+
+            if (head.Aggregate is null)
+            {
+                head.NextFree = firstReturned;
+                firstReturned = head;
+                lastReturned ??= head;
+            }
+            else
+            {
+                ReturnSlot(head);
+            }
+
             head = next;
             written++;
             if (next.CloseAfter)
@@ -139,6 +190,16 @@ internal sealed partial class ClientSession
                 closeAfter = true;
                 break;
             }
+        }
+
+        if (unadvanced > 0)
+        {
+            _output.Advance(unadvanced);
+        }
+
+        if (firstReturned is not null)
+        {
+            ReturnChain(firstReturned, lastReturned!);
         }
 
         _head = head;
@@ -149,6 +210,9 @@ internal sealed partial class ClientSession
 
         return written;
     }
+
+    // Replies up to this size are gathered into shared spans of the output pipe; larger ones are written on their own.
+    private const int SmallReply = 4096;
 
     private async Task FinishFlushAsync(ValueTask<System.IO.Pipelines.FlushResult> flush, bool closeAfter)
     {

@@ -112,6 +112,22 @@ internal sealed class PendingReply
         MarkDone();
     }
 
+    /// <summary>Stores a whole reply frame and publishes it.</summary>
+    public void Complete(ReadOnlySpan<byte> frame)
+    {
+        if (Transform is null)
+        {
+            Reply.Write(frame);
+        }
+        else
+        {
+            // INFO only: its transform reads a sequence.
+            Transform.Apply(new ReadOnlySequence<byte>(frame.ToArray()), Reply);
+        }
+
+        MarkDone();
+    }
+
     /// <summary>Answers with an error line; <paramref name="error"/> has no '-' and no CRLF.</summary>
     public void CompleteWithError(ReadOnlySpan<byte> error)
     {

@@ -44,6 +44,12 @@ internal sealed class PooledBuffer : IBufferWriter<byte>
 
     public void Write(in ReadOnlySequence<byte> bytes)
     {
+        if (bytes.IsSingleSegment)
+        {
+            Write(bytes.FirstSpan);
+            return;
+        }
+
         Ensure(checked((int)bytes.Length));
         bytes.CopyTo(_array.AsSpan(_written));
         _written += (int)bytes.Length;

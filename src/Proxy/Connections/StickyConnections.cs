@@ -48,11 +48,30 @@ internal struct StickyConnections
             }
         }
 
-        _entries[index] = new Entry(server, chosen, slot, slot.Generation);
+        // Field by field, and references only when they change: nearly always only the slot does, one write barrier.
+        ref var entry = ref _entries[index];
+        if (!ReferenceEquals(entry.Server, server))
+        {
+            entry.Server = server;
+        }
+
+        if (!ReferenceEquals(entry.Connection, chosen))
+        {
+            entry.Connection = chosen;
+        }
+
+        entry.Slot = slot;
+        entry.Generation = slot.Generation;
         return chosen;
     }
 
-    private readonly record struct Entry(BackendServer? Server, BackendConnection? Connection, PendingReply? Slot, int Generation);
+    private struct Entry
+    {
+        public BackendServer? Server;
+        public BackendConnection? Connection;
+        public PendingReply? Slot;
+        public int Generation;
+    }
 
     [System.Runtime.CompilerServices.InlineArray(Capacity)]
     private struct Entries

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 
 namespace RespProxy.Transport;
 
@@ -35,19 +36,12 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
         // Shared for the process lifetime.
     }
 
-    private sealed class Block(BlockMemoryPool? owner, int size) : MemoryManager<byte>
+    // Array-backed memory, not a MemoryManager: every Span access takes the runtime's fast path for arrays, and the
+    // memory is created as pre-pinned, so pinning it (recv/send's `fixed`, the pipes' Pin) costs nothing.
+    private sealed class Block(BlockMemoryPool? owner, int size) : IMemoryOwner<byte>
     {
-        private readonly byte[] _array = GC.AllocateUninitializedArray<byte>(size, pinned: true);
+        public Memory<byte> Memory { get; } = MemoryMarshal.CreateFromPinnedArray(GC.AllocateUninitializedArray<byte>(size, pinned: true), 0, size);
 
-        public override Span<byte> GetSpan() => _array;
-
-        public override unsafe MemoryHandle Pin(int elementIndex = 0) =>
-            new(System.Runtime.CompilerServices.Unsafe.AsPointer(ref _array[elementIndex]));
-
-        public override void Unpin()
-        {
-        }
-
-        protected override void Dispose(bool disposing) => owner?._free.Enqueue(this);
+        public void Dispose() => owner?._free.Enqueue(this);
     }
 }

@@ -1,4 +1,5 @@
 using CsCheck;
+using RespProxy.Resp.Framing;
 using Xunit;
 using static RespProxy.Resp.Tests.Framing.TestBytes;
 
@@ -70,6 +71,27 @@ public class RespFrameScannerPropertyTests
                     Assert.Equal(whole, split);
                 },
                 iter: 3000);
+    }
+
+    [Fact]
+    public void TryMeasureWholeLeaf_AgreesWithTheStateMachineOnValidAndMutatedReplies()
+    {
+        Gen.Select(RespGen.Reply(2), Gen.Select(Gen.Int[0, 2], Gen.Int, RespGen.ProtocolByte).Array[0, 3], Gen.Byte.Array[0, 8])
+            .Sample(
+                (reply, mutations, suffix) =>
+                {
+                    var stream = Concat(Mutations.Apply(reply, mutations), suffix);
+                    if (!RespFrameScanner.TryMeasureWholeLeaf(stream, out int length))
+                    {
+                        return;
+                    }
+
+                    // One byte per segment: the shortcut cannot apply, so this is the state machine's own verdict.
+                    string expected = $"Frame(length={length})";
+                    string actual = ScannerHarness.ToText(ScannerHarness.Run(stream, Feeding.OneBytePerSegment(stream.Length), maxFrames: 1)).Split('\n')[0];
+                    Assert.Equal(expected, actual);
+                },
+                iter: 5000);
     }
 }
 
