@@ -54,8 +54,34 @@ public sealed class RespRequest
             return false;
         }
 
-        GetArgument(index).CopyTo(destination);
+        if (TryGetArgumentSpan(index, out var span))
+        {
+            span.CopyTo(destination);
+        }
+        else
+        {
+            GetArgument(index).CopyTo(destination);
+        }
+
         written = length;
+        return true;
+    }
+
+    /// <summary>
+    /// The argument's bytes without a copy when the frame lies in one buffer segment, as nearly every request does;
+    /// false for a frame spread over segments (use <see cref="GetArgument"/> or <see cref="TryCopyArgument"/>).
+    /// </summary>
+    public bool TryGetArgumentSpan(int index, out ReadOnlySpan<byte> argument)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)ArgumentCount, nameof(index));
+        var frame = Frame;
+        if (!frame.IsSingleSegment)
+        {
+            argument = default;
+            return false;
+        }
+
+        argument = frame.FirstSpan.Slice((int)_argumentOffsets[index], _argumentLengths[index]);
         return true;
     }
 
@@ -65,6 +91,11 @@ public sealed class RespRequest
         if (GetArgumentLength(index) != upperCaseAscii.Length)
         {
             return false;
+        }
+
+        if (TryGetArgumentSpan(index, out var argument))
+        {
+            return System.Text.Ascii.EqualsIgnoreCase(argument, upperCaseAscii);
         }
 
         Span<byte> scratch = stackalloc byte[64];

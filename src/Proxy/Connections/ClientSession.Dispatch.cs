@@ -59,7 +59,7 @@ internal sealed partial class ClientSession
     private bool TryResolve(RespRequest request, out CommandInfo command)
     {
         Span<byte> name = stackalloc byte[CommandTable.MaxNameLength];
-        if (!request.TryCopyArgument(0, name, out int nameLength) || !CommandTable.TryGet(name[..nameLength], out command!))
+        if (!(request.TryGetArgumentSpan(0, out var inPlace) ? CommandTable.TryGet(inPlace, out command!) : TryCopyAndGet(request, 0, name, out command!)))
         {
             ReplyError(CommandErrors.UnknownCommand(request));
             command = null!;
@@ -84,6 +84,12 @@ internal sealed partial class ClientSession
         }
 
         return true;
+    }
+
+    private static bool TryCopyAndGet(RespRequest request, int index, Span<byte> scratch, out CommandInfo? command)
+    {
+        command = null;
+        return request.TryCopyArgument(index, scratch, out int length) && CommandTable.TryGet(scratch[..length], out command);
     }
 
     private void Forward(RespRequest request, CommandInfo command)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using RespProxy.Transport;
 namespace RespProxy.Connections;
 
 /// <summary>
@@ -135,43 +136,14 @@ internal sealed partial class ClientSession
         var head = _head;
         PendingReply? next;
 
-        // Small replies are copied into one span of the output pipe, advanced once; the slots they leave behind are
-        // chained and handed back in one exchange.
-        Span<byte> free = default;
-        int unadvanced = 0;
+        // Small replies share spans of the output pipe; the slots they leave behind are chained and handed back in
+        // one exchange.
+        var output = new GatheredWrites(_output);
         PendingReply? firstReturned = null;
         PendingReply? lastReturned = null;
         while ((next = Volatile.Read(ref head.Next)) is not null && next.IsDone)
         {
-            var reply = next.Reply.WrittenSpan;
-            if (reply.Length <= free.Length)
-            {
-                reply.CopyTo(free);
-                free = free[reply.Length..];
-                unadvanced += reply.Length;
-            }
-            else
-            {
-                if (unadvanced > 0)
-                {
-                    _output.Advance(unadvanced);
-                    unadvanced = 0;
-                }
-
-                if (reply.Length <= SmallReply)
-                {
-                    free = _output.GetSpan(SmallReply);
-                    reply.CopyTo(free);
-                    free = free[reply.Length..];
-                    unadvanced = reply.Length;
-                }
-                else
-                {
-                    _output.Write(reply);
-                    free = default;
-                }
-            }
-
+            output.Write(next.Reply.WrittenSpan);
             if (head.Aggregate is null)
             {
                 head.NextFree = firstReturned;
@@ -192,11 +164,7 @@ internal sealed partial class ClientSession
             }
         }
 
-        if (unadvanced > 0)
-        {
-            _output.Advance(unadvanced);
-        }
-
+        output.Commit();
         if (firstReturned is not null)
         {
             ReturnChain(firstReturned, lastReturned!);
@@ -210,9 +178,6 @@ internal sealed partial class ClientSession
 
         return written;
     }
-
-    // Replies up to this size are gathered into shared spans of the output pipe; larger ones are written on their own.
-    private const int SmallReply = 4096;
 
     private async Task FinishFlushAsync(ValueTask<System.IO.Pipelines.FlushResult> flush, bool closeAfter)
     {
