@@ -59,7 +59,7 @@ internal sealed partial class ClientSession
     private bool TryResolve(RespRequest request, out CommandInfo command)
     {
         Span<byte> name = stackalloc byte[CommandTable.MaxNameLength];
-        if (!(request.TryGetArgumentSpan(0, out var inPlace) ? CommandTable.TryGet(inPlace, out command!) : TryCopyAndGet(request, 0, name, out command!)))
+        if (!(request.TryGetArgumentSpan(0, out var inPlace) ? TryLookUp(inPlace, out command!) : TryCopyAndGet(request, 0, name, out command!)))
         {
             ReplyError(CommandErrors.UnknownCommand(request));
             command = null!;
@@ -83,6 +83,38 @@ internal sealed partial class ClientSession
             return false;
         }
 
+        return true;
+    }
+
+    // The previous command name exactly as the client sent it (up to 8 bytes, packed) and what it resolved to: clients
+    // mostly repeat a few commands, so most lookups end with one compare instead of a hash probe.
+    private ulong _lastName;
+    private int _lastNameLength;
+    private CommandInfo? _lastCommand;
+
+    private bool TryLookUp(ReadOnlySpan<byte> name, out CommandInfo? command)
+    {
+        if (name.Length is 0 or > sizeof(ulong))
+        {
+            return CommandTable.TryGet(name, out command);
+        }
+
+        ulong packed = 0;
+        name.CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(new Span<ulong>(ref packed)));
+        if (packed == _lastName && name.Length == _lastNameLength && _lastCommand is { } cached)
+        {
+            command = cached;
+            return true;
+        }
+
+        if (!CommandTable.TryGet(name, out command))
+        {
+            return false;
+        }
+
+        _lastName = packed;
+        _lastNameLength = name.Length;
+        _lastCommand = command;
         return true;
     }
 
