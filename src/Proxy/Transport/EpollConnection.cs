@@ -342,7 +342,10 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
             return;
         }
 
-        SetInterest(EPOLLIN, on: true);
+        if (!_receivePaused)
+        {
+            SetInterest(EPOLLIN, on: true);
+        }
     }
 
     public void PauseReceiving()
@@ -354,10 +357,7 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
     public void ResumeReceiving()
     {
         _receivePaused = false;
-        if (!_receivePaused)
-        {
-            SetInterest(EPOLLIN, on: true);
-        }
+        SetInterest(EPOLLIN, on: true);
     }
 
     private void EndReceive(Exception? error)
