@@ -215,6 +215,20 @@ public class CommandTableTests
     }
 
     [Fact]
+    public void Subcommands_take_the_ids_after_the_top_level_commands_each_its_own()
+    {
+        var subcommandIds = CommandTable.All
+            .Where(command => command.Subcommands is not null)
+            .SelectMany(command => command.Subcommands!.Values)
+            .Select(subcommand => (int)subcommand.Id)
+            .ToList();
+        Assert.NotEmpty(subcommandIds);
+        Assert.Equal(subcommandIds.Count, subcommandIds.Distinct().Count());
+        Assert.All(subcommandIds, id => Assert.InRange(id, CommandTable.All.Count, CommandTable.IdCount - 1));
+        Assert.Equal(CommandTable.All.Count + subcommandIds.Count, CommandTable.IdCount);
+    }
+
+    [Fact]
     public void Key_range_of_mset_with_7_arguments()
     {
         // MSET k1 v1 k2 v2 k3 v3
