@@ -294,7 +294,7 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
             if (!IsRefusedRead(framed, head[..headLength]))
             {
                 var owner = framed.Owner!;
-                framed.Complete(buffer, length);
+                framed.Complete(buffer.Slice(0, length));
                 Touch(owner);
             }
 

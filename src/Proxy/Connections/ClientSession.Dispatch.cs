@@ -59,7 +59,9 @@ internal sealed partial class ClientSession
     private bool TryResolve(RespRequest request, out CommandInfo command)
     {
         Span<byte> name = stackalloc byte[CommandTable.MaxNameLength];
-        if (!(request.TryGetArgumentSpan(0, out var inPlace) ? TryLookUp(inPlace, out command!) : TryCopyAndGet(request, 0, name, out command!)))
+        ReadOnlySpan<byte> commandName = request.TryGetArgumentSpan(0, out var inPlace) ? inPlace
+            : request.TryCopyArgument(0, name, out int nameLength) ? name[..nameLength] : default;
+        if (!TryLookUp(commandName, out command!))
         {
             ReplyError(CommandErrors.UnknownCommand(request));
             command = null!;
@@ -116,12 +118,6 @@ internal sealed partial class ClientSession
         _lastNameLength = name.Length;
         _lastCommand = command;
         return true;
-    }
-
-    private static bool TryCopyAndGet(RespRequest request, int index, Span<byte> scratch, out CommandInfo? command)
-    {
-        command = null;
-        return request.TryCopyArgument(index, scratch, out int length) && CommandTable.TryGet(scratch[..length], out command);
     }
 
     private void Forward(RespRequest request, CommandInfo command)

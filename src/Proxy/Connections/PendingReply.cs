@@ -91,22 +91,16 @@ internal sealed class PendingReply
         parent?.OnChildDone();
     }
 
-    /// <summary>Stores the reply frame of <paramref name="length"/> bytes at the start of <paramref name="buffer"/> and publishes it.</summary>
-    public void Complete(in ReadOnlySequence<byte> buffer, long length)
+    /// <summary>Stores a backend's reply frame and publishes it.</summary>
+    public void Complete(in ReadOnlySequence<byte> frame)
     {
-        var first = buffer.FirstSpan;
-        if (Transform is not null)
+        if (Transform is null)
         {
-            Transform.Apply(buffer.Slice(0, length), Reply);
-        }
-        else if (length <= first.Length)
-        {
-            // Nearly always: the frame sits in one segment, copied without slicing the sequence.
-            Reply.Write(first[..(int)length]);
+            Reply.Write(frame);
         }
         else
         {
-            Reply.Write(buffer.Slice(0, length));
+            Transform.Apply(frame, Reply);
         }
 
         MarkDone();

@@ -38,6 +38,20 @@ public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFi
 
     private static Task<RawRespClient> Connect(ProxyTestHost proxy) => RawRespClient.ConnectAsync(proxy.Host, proxy.Port, TimeSpan.FromSeconds(30));
 
+    // A plain socket, for what a RESP client cannot do: reset, half-close, write without reading.
+    private static async Task<Socket> ConnectSocketAsync(ProxyTestHost proxy, int? bufferSize = null)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        if (bufferSize is { } size)
+        {
+            socket.ReceiveBufferSize = size;
+            socket.SendBufferSize = size;
+        }
+
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(proxy.Host), proxy.Port));
+        return socket;
+    }
+
     [Theory]
     [InlineData("Epoll", "epoll")]
     [InlineData("Sockets", "sockets")]
@@ -109,8 +123,7 @@ public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFi
         var request = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("*1\r\n$4\r\nPING\r\n", 1000)));
         for (int i = 0; i < 20; i++)
         {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(proxy.Host), proxy.Port));
+            using var socket = await ConnectSocketAsync(proxy);
             if (i % 2 == 0)
             {
                 await socket.SendAsync(request);
@@ -132,8 +145,7 @@ public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFi
     public async Task Requests_sent_before_a_half_close_are_answered_before_the_connection_closes(string transport)
     {
         await using var proxy = await StartProxyAsync(transport);
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(proxy.Host), proxy.Port));
+        using var socket = await ConnectSocketAsync(proxy);
         string key = $"transport:halfclose:{Guid.NewGuid():N}";
         await socket.SendAsync(Encoding.ASCII.GetBytes($"*3\r\n$3\r\nSET\r\n${key.Length}\r\n{key}\r\n$2\r\nv1\r\n*2\r\n$3\r\nGET\r\n${key.Length}\r\n{key}\r\n"));
         socket.Shutdown(SocketShutdown.Send);
@@ -164,8 +176,7 @@ public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFi
         // Replies much larger than requests, and small client buffers: the kernel soon holds all the replies it can,
         // so what the client can still send afterwards lands in the proxy, unless the proxy stops reading.
         var request = new RespBatch().Add("GET", key).Bytes.ToArray();
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 64 * 1024, SendBufferSize = 64 * 1024 };
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(proxy.Host), proxy.Port));
+        using var socket = await ConnectSocketAsync(proxy, bufferSize: 64 * 1024);
 
         // Up to 256 MB of GETs without reading a reply. Once 4096 replies are owed the proxy stops reading, so the
         // kernel's socket buffers fill and the sends stall after a few MB instead of landing in the proxy's memory.
@@ -194,8 +205,7 @@ public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFi
         // far ahead of its replies may leave buffered, as Redis bounds unprocessed input (and closes, as Redis does).
         await using var proxy = await StartProxyAsync("Sockets", "--Proxy:MaxQueryBufferBytes=4194304");
         var request = new RespBatch().Add("GET", "transport:flood:missing").Bytes.ToArray();
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(proxy.Host), proxy.Port));
+        using var socket = await ConnectSocketAsync(proxy);
         await Task.Run(() => Flood(socket, request, limit: 256L << 20));
 
         socket.Blocking = true;
