@@ -9,11 +9,7 @@ Usage: loadtests/idle-connections.py --proxy-bin /path/to/RespProxy [--connectio
 """
 import argparse, os, resource, socket, subprocess, sys, tempfile, time
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from loopback import answers_ping, free_port
 
 
 def rss_kb(pid):
@@ -27,13 +23,8 @@ def rss_kb(pid):
 def wait_ping(port, deadline_s=30):
     end = time.time() + deadline_s
     while time.time() < end:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    return
-        except OSError:
-            pass
+        if answers_ping(port):
+            return
         time.sleep(0.05)
     raise RuntimeError(f"nothing answers PING on {port}")
 

@@ -16,17 +16,15 @@ public sealed class SideBySideRunTests
     [Fact]
     public async Task Verified_rounds_cover_every_endpoint_and_test()
     {
-        string root = RepositoryRoot();
-        string configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-        string proxy = Path.Combine(root, "src", "Proxy", "bin", configuration, "net10.0", "RespProxy");
-        string respLoad = Path.Combine(root, "loadtests", "RespLoad", "bin", configuration, "net10.0", "RespLoad.dll");
+        string proxy = BuildOutput("src", "Proxy", "RespProxy");
+        string respLoad = BuildOutput("loadtests", "RespLoad", "RespLoad.dll");
         string outDir = Directory.CreateTempSubdirectory("respproxy-side-by-side.").FullName;
         try
         {
             string extra = $"again=exec {proxy} --Proxy:Listen=127.0.0.1:{{listen_port}} --Proxy:AdminListen=127.0.0.1:0 " +
                 "--Topology:Mode=Standalone --Topology:Servers:0=127.0.0.1:{backend_port}";
             var (exitCode, output) = await RunScriptAsync(
-                Path.Combine(root, "loadtests", "side-by-side.py"),
+                Script,
                 "--rounds", "2", "--tests", "get_p16 mset10 mixed", "--verify", "--pin", "none",
                 "--test", "mixed=--pipeline 4 --mix set:3,get:3,mget:2,incr:2 --keys-per-multi 3 --requests 6000",
                 "--n-p16", "20000", "--n-multi", "2000", "--keyspace", "1000", "--clients", "8", "--warmup-seconds", "0.2",
@@ -67,9 +65,7 @@ public sealed class SideBySideRunTests
     [Fact]
     public async Task An_endpoint_that_refuses_requests_fails_the_run_and_is_named()
     {
-        string root = RepositoryRoot();
-        string configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-        string respLoad = Path.Combine(root, "loadtests", "RespLoad", "bin", configuration, "net10.0", "RespLoad.dll");
+        string respLoad = BuildOutput("loadtests", "RespLoad", "RespLoad.dll");
         string outDir = Directory.CreateTempSubdirectory("respproxy-side-by-side.").FullName;
         try
         {
@@ -77,7 +73,7 @@ public sealed class SideBySideRunTests
             string refusing = "refusing=exec redis-server --port {listen_port} --bind 127.0.0.1 --save '' --appendonly no " +
                 $"--maxmemory 1 --dir {outDir}";
             var (exitCode, output) = await RunScriptAsync(
-                Path.Combine(root, "loadtests", "side-by-side.py"),
+                Script,
                 "--rounds", "1", "--tests", "set_p16", "--verify", "--pin", "none", "--n-p16", "2000", "--keyspace", "100",
                 "--clients", "4", "--warmup-seconds", "0", "--no-twemproxy", "--no-respproxy",
                 "--respload-dll", respLoad, "--extra", refusing, "--out", outDir);
@@ -93,6 +89,17 @@ public sealed class SideBySideRunTests
         {
             Directory.Delete(outDir, recursive: true);
         }
+    }
+
+    private static readonly string Root = RepositoryRoot();
+
+    private static string Script => Path.Combine(Root, "loadtests", "side-by-side.py");
+
+    // A project's output of the same configuration as this test assembly (bin/<configuration>/net10.0/).
+    private static string BuildOutput(string folder, string project, string file)
+    {
+        string configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+        return Path.Combine(Root, folder, project, "bin", configuration, "net10.0", file);
     }
 
     private static string RepositoryRoot()
