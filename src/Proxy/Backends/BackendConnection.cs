@@ -255,14 +255,18 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
 
                     delivered++;
                     var leaf = span.Slice(offset, leafLength);
-                    offset += leafLength;
                     if (!IsRefusedRead(slot, leaf))
                     {
                         // Read the owner before publishing: once done, the slot may be recycled by its session.
                         var owner = slot.Owner!;
-                        slot.Complete(leaf);
-                        Touch(owner);
+                        if (leafLength <= LargeReply || !owner.TryWriteThrough(slot, buffer.Slice(offset, leafLength)))
+                        {
+                            slot.Complete(leaf);
+                            Touch(owner);
+                        }
                     }
+
+                    offset += leafLength;
                 }
 
                 if (offset > 0)
@@ -294,8 +298,12 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
             if (!IsRefusedRead(framed, head[..headLength]))
             {
                 var owner = framed.Owner!;
-                framed.Complete(buffer.Slice(0, length));
-                Touch(owner);
+                var frame = buffer.Slice(0, length);
+                if (length <= LargeReply || !owner.TryWriteThrough(framed, frame))
+                {
+                    framed.Complete(frame);
+                    Touch(owner);
+                }
             }
 
             buffer = buffer.Slice(length);
@@ -303,6 +311,10 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
     }
 
     private const string ReplyWithoutRequest = "reply from the server without a request";
+
+    // Replies longer than this go straight to their client when they can (ClientSession.TryWriteThrough); shorter ones
+    // are cheaper to gather with the others of the batch and write once per client.
+    private const int LargeReply = GatheredWrites.SmallFrame;
 
     // A replica still loading or cut off from its master refused a read: the read is routed elsewhere, and the server
     // kept out of reads until a new handshake shows it in sync. `head` is the reply's first bytes (16 are enough).

@@ -129,6 +129,67 @@ internal sealed partial class ClientSession
         }
     }
 
+    /// <summary>
+    /// Backend reader thread: writes a large reply straight from the backend's buffer to the client when it is the next
+    /// reply this client gets and no one else is writing, instead of copying it into its slot first. That saves a copy
+    /// of the value, and a slot holding a large array between requests (which made the shared array pool drop and
+    /// allocate large arrays). False when the reply must take the ordinary way (<see cref="PendingReply.Complete(in ReadOnlySequence{byte})"/>).
+    /// </summary>
+    public bool TryWriteThrough(PendingReply slot, in ReadOnlySequence<byte> frame)
+    {
+        if (slot.Transform is not null || slot.Parent is not null || slot.CloseAfter
+            || !ReferenceEquals(Volatile.Read(ref _head.Next), slot)
+            || Interlocked.CompareExchange(ref _outputOwner, OutputHeld, OutputFree) != OutputFree)
+        {
+            return false;
+        }
+
+        if (Volatile.Read(ref _closed) != 0)
+        {
+            Interlocked.Exchange(ref _outputOwner, OutputRetired);
+            return false;
+        }
+
+        // Only the output owner advances _head, and the slot was next before the exchange: it still is.
+        var written = _head;
+        _head = slot;
+        slot.MarkDone();
+        ReturnSlot(written);
+        if (Interlocked.Decrement(ref _pending) < _pendingLimit)
+        {
+            SignalProgress();
+        }
+
+        try
+        {
+            foreach (var segment in frame)
+            {
+                _output.Write(segment.Span);
+            }
+
+            var flush = _output.FlushAsync();
+            if (!flush.IsCompletedSuccessfully)
+            {
+                _ = FinishFlushAsync(flush, closeAfter: false);
+                return true;
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or ObjectDisposedException)
+        {
+            Retire();
+            return true;
+        }
+
+        Interlocked.Exchange(ref _outputOwner, OutputFree);
+        if (Volatile.Read(ref _head.Next) is { IsDone: true })
+        {
+            // Finished while this thread held the output: its writer gave up, so this one looks again.
+            TryWriteReplies();
+        }
+
+        return true;
+    }
+
     private int WriteReadyReplies(out bool closeAfter)
     {
         closeAfter = false;

@@ -23,9 +23,15 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
 {
     private const int MinimumReceive = 2048;
 
-    // Full reads taken for one readiness event before the loop moves on to other sockets (level-triggered epoll
-    // reports this one again): a client streaming a huge pipeline cannot keep the others waiting.
-    private const int MaxReadsPerEvent = 4;
+    // Full reads taken from a client for one readiness event before the loop moves on to other sockets
+    // (level-triggered epoll reports this one again): a client streaming a huge pipeline cannot keep the others waiting.
+    // A connection this proxy opened (to a backend) is read until it is empty instead: it carries the replies of every
+    // client, and stopping after 64 KB with large values queued left the server window-limited, so each further
+    // read woke it again, and on a core shared with it this thread was preempted once per request.
+    private const int MaxReadsPerClientEvent = 4;
+
+    // Pipe blocks gathered into one sendmsg: 256 KB with 16 KB blocks, four times the output pipe's pause threshold.
+    private const int MaxSendVectors = 16;
 
     private static readonly PipeOptions s_inputOptions = new(
         pool: BlockMemoryPool.Shared,
@@ -59,6 +65,7 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
     private uint _interest;
     private bool _registered;
     private volatile bool _receivePaused;
+    private int _maxReadsPerEvent = MaxReadsPerClientEvent;
     private bool _connecting;
     private int _receiveEnded;
     private int _aborted;
@@ -104,9 +111,12 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
     /// nothing is read until <see cref="ResumeReceiving"/>: an accepted client waits for its session to start
     /// (which a busy thread pool may delay) in the kernel's buffers, not in the proxy's memory.
     /// </summary>
-    public static EpollConnection Start(Socket socket, EpollLoop loop, bool receivePaused = false)
+    public static EpollConnection Start(Socket socket, EpollLoop loop, bool receivePaused = false) =>
+        Start(new EpollConnection(socket, loop), receivePaused);
+
+    private static EpollConnection Start(EpollConnection connection, bool receivePaused)
     {
-        var connection = new EpollConnection(socket, loop);
+        var loop = connection._loop;
         connection._receivePaused = receivePaused;
         connection._interest = receivePaused ? 0 : EPOLLIN;
         connection.Features.Set<IReceivePauseFeature>(connection);
@@ -132,7 +142,7 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
             catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress or SocketError.AlreadyInProgress)
             {
                 // In progress: completion shows as EPOLLOUT (or EPOLLERR).
-                connection = new EpollConnection(socket, loop) { _connecting = true, _interest = EPOLLOUT };
+                connection = new EpollConnection(socket, loop) { _connecting = true, _interest = EPOLLOUT, _maxReadsPerEvent = int.MaxValue };
                 var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 connection._writable = connected;
                 loop.Post(() => connection.Register());
@@ -151,7 +161,7 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
                 return connection;
             }
 
-            return Start(socket, loop);
+            return Start(new EpollConnection(socket, loop) { _maxReadsPerEvent = int.MaxValue }, receivePaused: false);
         }
         catch
         {
@@ -304,7 +314,7 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
                     return;
                 }
 
-                if (!drain && (_receivePaused || received < memory.Length || ++reads == MaxReadsPerEvent))
+                if (!drain && (_receivePaused || received < memory.Length || ++reads == _maxReadsPerEvent))
                 {
                     // Most likely empty now, or this socket had its turn; level-triggered epoll reports it again.
                     return;
@@ -452,38 +462,30 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
     // Bytes sent (a prefix of the buffer), 0 when the socket buffer is full, -1 when the connection failed.
     private unsafe long SendSome(in ReadOnlySequence<byte> buffer)
     {
-        long total = 0;
         bool added = false;
         try
         {
             _handle.DangerousAddRef(ref added);
-            foreach (var segment in buffer)
+            nint sent;
+            if (buffer.IsSingleSegment)
             {
-                if (segment.IsEmpty)
+                fixed (byte* bytes = buffer.FirstSpan)
                 {
-                    continue;
-                }
-
-                nint sent;
-                fixed (byte* bytes = segment.Span)
-                {
-                    sent = send(Fd, bytes, (nuint)segment.Length, MSG_DONTWAIT | MSG_NOSIGNAL);
-                }
-
-                if (sent < 0)
-                {
-                    int errno = Marshal.GetLastPInvokeError();
-                    return errno == EAGAIN || errno == EINTR ? total : (total > 0 ? total : -1);
-                }
-
-                total += sent;
-                if (sent < segment.Length)
-                {
-                    break;
+                    sent = send(Fd, bytes, (nuint)buffer.FirstSpan.Length, MSG_DONTWAIT | MSG_NOSIGNAL);
                 }
             }
+            else
+            {
+                sent = SendGathered(buffer);
+            }
 
-            return total;
+            if (sent >= 0)
+            {
+                return sent;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            return errno == EAGAIN || errno == EINTR ? 0 : -1;
         }
         catch (ObjectDisposedException)
         {
@@ -496,6 +498,52 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
                 _handle.DangerousRelease();
             }
         }
+    }
+
+    // One sendmsg for up to MaxSendVectors segments. A large reply spans several blocks of the pipe; sent one call per
+    // block, each block became its own TCP segment and woke the client again, and on a shared core the woken reader
+    // (or Redis) preempted this thread between the calls.
+    private unsafe nint SendGathered(in ReadOnlySequence<byte> buffer)
+    {
+        var vectors = stackalloc IoVector[MaxSendVectors];
+        var pins = new SendPins();
+        int count = 0;
+        try
+        {
+            foreach (var segment in buffer)
+            {
+                if (segment.IsEmpty)
+                {
+                    continue;
+                }
+
+                // The transport's blocks are allocated pinned, so pinning them costs nothing; anything else is pinned
+                // for the duration of the call.
+                pins[count] = segment.Pin();
+                vectors[count].Base = (byte*)pins[count].Pointer;
+                vectors[count].Length = (nuint)segment.Length;
+                if (++count == MaxSendVectors)
+                {
+                    break;
+                }
+            }
+
+            var message = new MessageHeader { Vectors = vectors, VectorCount = (nuint)count };
+            return sendmsg(Fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+        }
+        finally
+        {
+            for (int i = 0; i < count; i++)
+            {
+                pins[i].Dispose();
+            }
+        }
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(MaxSendVectors)]
+    private struct SendPins
+    {
+        private MemoryHandle _first;
     }
 
     private Task WaitWritableAsync()

@@ -235,4 +235,76 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
                 $"value {index} ({values[index].Length} bytes) came back as {reply.Bulk!.Length} different bytes");
         }
     }
+
+    [Fact]
+    public async Task Clients_mixing_large_and_small_replies_each_get_their_own_bytes_in_order()
+    {
+        // Large replies go straight from the backend's buffer to their client when they are next in its order; the
+        // rest are copied and gathered per batch. Both ways interleave within a client and across clients, and half
+        // the clients start reading only after the others are done, so their replies back up in the proxy.
+        const int Clients = 20;
+        const int GetsPerClient = 150;
+        int[] sizes = [0, 1, 100, 4095, 4096, 4097, 16 * 1024, 70_000, 200_000];
+        var prefix = StandaloneProxyFixture.NewPrefix("mixed-sizes");
+        var random = new Random(21);
+        var values = sizes.Select(size =>
+        {
+            var value = new byte[size];
+            random.NextBytes(value);
+            return value;
+        }).ToArray();
+
+        await using (var setup = await fixture.ConnectAsync(TimeSpan.FromSeconds(30)))
+        {
+            for (int k = 0; k < values.Length; k++)
+            {
+                var set = await setup.CommandAsync(Encoding.ASCII.GetBytes("SET"), Encoding.ASCII.GetBytes($"{prefix}{k}"), values[k]);
+                Assert.Equal("+OK", set.ToString());
+            }
+        }
+
+        var clients = await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => fixture.ConnectAsync(TimeSpan.FromSeconds(60))));
+        try
+        {
+            var prompt = Enumerable.Range(0, Clients).Where(i => i % 2 == 0).Select(i => RunAsync(i, Task.CompletedTask)).ToArray();
+            var othersDone = Task.WhenAll(prompt);
+            var late = Enumerable.Range(0, Clients).Where(i => i % 2 == 1).Select(i => RunAsync(i, othersDone)).ToArray();
+            await Task.WhenAll(prompt.Concat(late));
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+
+        async Task RunAsync(int index, Task startReading)
+        {
+            var client = clients[index];
+            var order = new Random(100 + index);
+            var keys = new int[GetsPerClient];
+            var batch = new RespBatch();
+            for (int i = 0; i < GetsPerClient; i++)
+            {
+                keys[i] = order.Next(values.Length);
+                batch.Add("GET", $"{prefix}{keys[i]}");
+
+                // A counter of this client's own between the GETs: no other request's reply can pass for its reply.
+                batch.Add("INCR", $"{prefix}counter:{index}");
+            }
+
+            await client.SendRawAsync(batch.Bytes);
+            await startReading;
+            for (int i = 0; i < GetsPerClient; i++)
+            {
+                var value = values[keys[i]];
+                var reply = await client.ReadAsync();
+                Assert.True(reply.Type == '$' && value.AsSpan().SequenceEqual(reply.Bulk),
+                    $"client {index}, GET {i} of a {value.Length}-byte value: got '{reply.Type}' with {reply.Bulk?.Length} bytes");
+                var counter = await client.ReadAsync();
+                Assert.True(counter.Type == ':' && counter.Integer == i + 1, $"client {index}, INCR {i}: expected :{i + 1}, got {counter}");
+            }
+        }
+    }
 }
