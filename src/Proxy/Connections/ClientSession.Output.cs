@@ -51,6 +51,7 @@ internal sealed partial class ClientSession
 
     private void ReturnSlot(PendingReply slot)
     {
+        slot.ReleaseLargeBuffers();
         if (slot.Aggregate is { } aggregate)
         {
             slot.Aggregate = null;
@@ -207,6 +208,7 @@ internal sealed partial class ClientSession
             output.Write(next.Reply.WrittenSpan);
             if (head.Aggregate is null)
             {
+                head.ReleaseLargeBuffers();
                 head.NextFree = firstReturned;
                 firstReturned = head;
                 lastReturned ??= head;

@@ -83,6 +83,16 @@ internal sealed class PendingReply
         Volatile.Write(ref _state, Waiting);
     }
 
+    /// <summary>
+    /// Once the reply is written: a large request or reply array goes back to its pool now, not when this slot is
+    /// next used, so idle slots (and the slots of closed sessions) hold no large arrays.
+    /// </summary>
+    public void ReleaseLargeBuffers()
+    {
+        Request.ReleaseIfLarge();
+        Reply.ReleaseIfLarge();
+    }
+
     /// <summary>Publishes the reply written into <see cref="Reply"/>; after this the slot belongs to the drainer.</summary>
     public void MarkDone()
     {

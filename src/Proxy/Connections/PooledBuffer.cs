@@ -3,9 +3,9 @@ using System.Buffers;
 namespace RespProxy.Connections;
 
 /// <summary>
-/// A growable byte buffer on <see cref="ArrayPool{T}"/> memory that is kept across reuse, so steady-state requests
-/// and replies of a connection write into the same array. Large arrays go back to the pool on <see cref="Reset"/>
-/// so one 10 MB value does not stay pinned to an idle connection.
+/// A growable byte buffer on pooled memory that is kept across reuse, so steady-state requests and replies of a
+/// connection write into the same array. Arrays over 64 KB come from <see cref="LargeArrayPool"/> and go back to it on
+/// <see cref="Reset"/>, so one 10 MB value does not stay pinned to an idle connection.
 /// </summary>
 internal sealed class PooledBuffer : IBufferWriter<byte>
 {
@@ -58,10 +58,17 @@ internal sealed class PooledBuffer : IBufferWriter<byte>
     public void Reset()
     {
         _written = 0;
+        ReleaseIfLarge();
+    }
+
+    /// <summary>Hands a large array back to its pool now, dropping the contents, rather than at the next reset.</summary>
+    public void ReleaseIfLarge()
+    {
         if (_array.Length > KeepAtMost)
         {
-            ArrayPool<byte>.Shared.Return(_array);
+            LargeArrayPool.Shared.Return(_array);
             _array = [];
+            _written = 0;
         }
     }
 
@@ -73,9 +80,14 @@ internal sealed class PooledBuffer : IBufferWriter<byte>
             return;
         }
 
-        var next = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(InitialSize, _array.Length * 2)));
+        int size = Math.Max(needed, Math.Max(InitialSize, _array.Length * 2));
+        var next = size > KeepAtMost ? LargeArrayPool.Shared.Rent(size) : ArrayPool<byte>.Shared.Rent(size);
         _array.AsSpan(0, _written).CopyTo(next);
-        if (_array.Length > 0)
+        if (_array.Length > KeepAtMost)
+        {
+            LargeArrayPool.Shared.Return(_array);
+        }
+        else if (_array.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(_array);
         }

@@ -26,8 +26,9 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
     // Full reads taken from a client for one readiness event before the loop moves on to other sockets
     // (level-triggered epoll reports this one again): a client streaming a huge pipeline cannot keep the others waiting.
     // A connection this proxy opened (to a backend) is read until it is empty instead: it carries the replies of every
-    // client, and stopping after 64 KB with large values queued left the server window-limited, so each further
-    // read woke it again, and on a core shared with it this thread was preempted once per request.
+    // client. Stopping at 64 KB while a server had more to send made each later read wake the server to send again,
+    // and on a core shared with it this thread was preempted about once per 64 KB reply (0.7 preemptions and one
+    // epoll_wait per GET of 64 KB values, against 0.09 and 0.06 when read to the end; docs/BENCHMARKS.md).
     private const int MaxReadsPerClientEvent = 4;
 
     // Pipe blocks gathered into one sendmsg: 256 KB with 16 KB blocks, four times the output pipe's pause threshold.
