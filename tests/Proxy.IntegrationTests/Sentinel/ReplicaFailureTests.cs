@@ -154,11 +154,17 @@ public sealed class ReplicaFailureTests(ITestOutputHelper output)
         await dc1.KillAsync();
         Assert.Equal((0, 0, Reads), await ReadThroughProxyAsync("dc1 replica killed"));
 
+        // The proxy's own connection noticed the outage at once; its topology (sentinels and probes, polled) must have
+        // too before the replica comes back. Otherwise that news can arrive after reads went back to the replica (the
+        // sentinels still flag it disconnected for a moment after the restart) and withdraw it once more.
+        bool Dc1Readable() => proxy.Group(topology.MasterName).Replicas.Single(r => r.Endpoint.ToString() == dc1.EndPoint).Readable;
+        await Wait.UntilAsync(() => Task.FromResult(!Dc1Readable()), TimeSpan.FromSeconds(20), "the proxy to publish the dc1 replica as not readable", proxy.Describe);
+
         await dc1.RestartAsync();
         await ServerStats.WaitForLinkUpAsync(dc1, master, TimeSpan.FromSeconds(30));
         var linkUp = Stopwatch.StartNew();
         await Wait.UntilAsync(
-            async () => (await client.CommandAsync("GET", key)).Text == "here" && await ServerStats.CallsAsync(dc1, "get") > 0,
+            async () => Dc1Readable() && (await client.CommandAsync("GET", key)).Text == "here" && await ServerStats.CallsAsync(dc1, "get") > 0,
             TimeSpan.FromSeconds(20),
             "reads to come back to the restarted dc1 replica",
             proxy.Describe);
