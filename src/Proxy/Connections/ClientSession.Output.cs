@@ -79,51 +79,21 @@ internal sealed partial class ClientSession
     /// <summary>Writes every reply that is ready at the head of the queue, if no one else is doing so now.</summary>
     public void TryWriteReplies()
     {
-        while (true)
+        while (TryTakeOutput())
         {
-            if (Interlocked.CompareExchange(ref _outputOwner, OutputHeld, OutputFree) != OutputFree)
-            {
-                return;
-            }
-
-            if (Volatile.Read(ref _closed) != 0)
-            {
-                Interlocked.Exchange(ref _outputOwner, OutputRetired);
-                return;
-            }
-
             int written;
             bool closeAfter;
             try
             {
                 written = WriteReadyReplies(out closeAfter);
-                if (written > 0)
-                {
-                    var flush = _output.FlushAsync();
-                    if (!flush.IsCompletedSuccessfully)
-                    {
-                        _ = FinishFlushAsync(flush, closeAfter);
-                        return;
-                    }
-                }
             }
-            catch (Exception ex) when (ex is InvalidOperationException or IOException or ObjectDisposedException)
-            {
-                // This client's transport is gone. The caller may be a backend connection's reader serving every
-                // client: the failure stays with this session.
-                Retire();
-                return;
-            }
-
-            if (closeAfter)
+            catch (Exception ex) when (IsTransportGone(ex))
             {
                 Retire();
                 return;
             }
 
-            Interlocked.Exchange(ref _outputOwner, OutputFree);
-            var next = Volatile.Read(ref _head.Next);
-            if (next is null || !next.IsDone)
+            if (!FlushAndRelease(flush: written > 0, closeAfter))
             {
                 return;
             }
@@ -140,7 +110,42 @@ internal sealed partial class ClientSession
     {
         if (slot.Transform is not null || slot.Parent is not null || slot.CloseAfter
             || !ReferenceEquals(Volatile.Read(ref _head.Next), slot)
-            || Interlocked.CompareExchange(ref _outputOwner, OutputHeld, OutputFree) != OutputFree)
+            || !TryTakeOutput())
+        {
+            return false;
+        }
+
+        // Only the output owner advances _head, and the slot was next before the exchange: it still is.
+        var written = _head;
+        _head = slot;
+        slot.MarkDone();
+        ReturnSlot(written);
+        CountWritten(1);
+        try
+        {
+            foreach (var segment in frame)
+            {
+                _output.Write(segment.Span);
+            }
+        }
+        catch (Exception ex) when (IsTransportGone(ex))
+        {
+            Retire();
+            return true;
+        }
+
+        if (FlushAndRelease(flush: true, closeAfter: false))
+        {
+            TryWriteReplies();
+        }
+
+        return true;
+    }
+
+    // Becomes the single writer of the output; false when another thread is, or the output is retired.
+    private bool TryTakeOutput()
+    {
+        if (Interlocked.CompareExchange(ref _outputOwner, OutputHeld, OutputFree) != OutputFree)
         {
             return false;
         }
@@ -151,44 +156,51 @@ internal sealed partial class ClientSession
             return false;
         }
 
-        // Only the output owner advances _head, and the slot was next before the exchange: it still is.
-        var written = _head;
-        _head = slot;
-        slot.MarkDone();
-        ReturnSlot(written);
-        if (Interlocked.Decrement(ref _pending) < _pendingLimit)
-        {
-            SignalProgress();
-        }
+        return true;
+    }
 
+    // The output owner's last step: flushes what it wrote and gives the output up (or leaves that to the flush still
+    // in progress, or retires it). True when a reply finished meanwhile: its writer gave up, so the caller looks again.
+    private bool FlushAndRelease(bool flush, bool closeAfter)
+    {
         try
         {
-            foreach (var segment in frame)
+            if (flush)
             {
-                _output.Write(segment.Span);
-            }
-
-            var flush = _output.FlushAsync();
-            if (!flush.IsCompletedSuccessfully)
-            {
-                _ = FinishFlushAsync(flush, closeAfter: false);
-                return true;
+                var pending = _output.FlushAsync();
+                if (!pending.IsCompletedSuccessfully)
+                {
+                    _ = FinishFlushAsync(pending, closeAfter);
+                    return false;
+                }
             }
         }
-        catch (Exception ex) when (ex is InvalidOperationException or IOException or ObjectDisposedException)
+        catch (Exception ex) when (IsTransportGone(ex))
         {
             Retire();
-            return true;
+            return false;
+        }
+
+        if (closeAfter)
+        {
+            Retire();
+            return false;
         }
 
         Interlocked.Exchange(ref _outputOwner, OutputFree);
-        if (Volatile.Read(ref _head.Next) is { IsDone: true })
-        {
-            // Finished while this thread held the output: its writer gave up, so this one looks again.
-            TryWriteReplies();
-        }
+        return Volatile.Read(ref _head.Next) is { IsDone: true };
+    }
 
-        return true;
+    // This client's transport is gone. The caller may be a backend connection's reader serving every client: the
+    // failure stays with this session.
+    private static bool IsTransportGone(Exception ex) => ex is InvalidOperationException or IOException or ObjectDisposedException;
+
+    private void CountWritten(int written)
+    {
+        if (Interlocked.Add(ref _pending, -written) < _pendingLimit)
+        {
+            SignalProgress();
+        }
     }
 
     private int WriteReadyReplies(out bool closeAfter)
@@ -234,9 +246,9 @@ internal sealed partial class ClientSession
         }
 
         _head = head;
-        if (written > 0 && Interlocked.Add(ref _pending, -written) < _pendingLimit)
+        if (written > 0)
         {
-            SignalProgress();
+            CountWritten(written);
         }
 
         return written;

@@ -66,7 +66,7 @@ internal sealed class PooledBuffer : IBufferWriter<byte>
     {
         if (_array.Length > KeepAtMost)
         {
-            LargeArrayPool.Shared.Return(_array);
+            ReturnArray(_array);
             _array = [];
             _written = 0;
         }
@@ -80,18 +80,29 @@ internal sealed class PooledBuffer : IBufferWriter<byte>
             return;
         }
 
-        int size = Math.Max(needed, Math.Max(InitialSize, _array.Length * 2));
-        var next = size > KeepAtMost ? LargeArrayPool.Shared.Rent(size) : ArrayPool<byte>.Shared.Rent(size);
+        var next = RentArray(Math.Max(needed, Math.Max(InitialSize, _array.Length * 2)));
         _array.AsSpan(0, _written).CopyTo(next);
-        if (_array.Length > KeepAtMost)
+        if (_array.Length > 0)
         {
-            LargeArrayPool.Shared.Return(_array);
-        }
-        else if (_array.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(_array);
+            ReturnArray(_array);
         }
 
         _array = next;
+    }
+
+    // Arrays a slot may keep come from the shared pool; larger ones from (and back to) LargeArrayPool.
+    private static byte[] RentArray(int size) =>
+        size > KeepAtMost ? LargeArrayPool.Shared.Rent(size) : ArrayPool<byte>.Shared.Rent(size);
+
+    private static void ReturnArray(byte[] array)
+    {
+        if (array.Length > KeepAtMost)
+        {
+            LargeArrayPool.Shared.Return(array);
+        }
+        else
+        {
+            ArrayPool<byte>.Shared.Return(array);
+        }
     }
 }

@@ -30,6 +30,7 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
     // and on a core shared with it this thread was preempted about once per 64 KB reply (0.7 preemptions and one
     // epoll_wait per GET of 64 KB values, against 0.09 and 0.06 when read to the end; docs/BENCHMARKS.md).
     private const int MaxReadsPerClientEvent = 4;
+    private const int ReadUntilEmpty = int.MaxValue;
 
     // Pipe blocks gathered into one sendmsg: 256 KB with 16 KB blocks, four times the output pipe's pause threshold.
     private const int MaxSendVectors = 16;
@@ -143,7 +144,7 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
             catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress or SocketError.AlreadyInProgress)
             {
                 // In progress: completion shows as EPOLLOUT (or EPOLLERR).
-                connection = new EpollConnection(socket, loop) { _connecting = true, _interest = EPOLLOUT, _maxReadsPerEvent = int.MaxValue };
+                connection = new EpollConnection(socket, loop) { _connecting = true, _interest = EPOLLOUT, _maxReadsPerEvent = ReadUntilEmpty };
                 var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 connection._writable = connected;
                 loop.Post(() => connection.Register());
@@ -162,7 +163,7 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
                 return connection;
             }
 
-            return Start(new EpollConnection(socket, loop) { _maxReadsPerEvent = int.MaxValue }, receivePaused: false);
+            return Start(new EpollConnection(socket, loop) { _maxReadsPerEvent = ReadUntilEmpty }, receivePaused: false);
         }
         catch
         {
