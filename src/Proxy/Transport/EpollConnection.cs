@@ -25,11 +25,15 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
 
     // Full reads taken from a client for one readiness event before the loop moves on to other sockets
     // (level-triggered epoll reports this one again): a client streaming a huge pipeline cannot keep the others waiting.
+    // 256 KB: with 64 KB, a pipeline of 64 KB SETs reached the backend about one request per loop turn, so each reply
+    // came back alone and went to its client in a send of its own (0.70 sends per SET at pipeline 16 against
+    // 0.18, and a fifth less throughput; docs/BENCHMARKS.md). Pipelines of small requests end their turn sooner, on a
+    // short read.
     // A connection this proxy opened (to a backend) is read until it is empty instead: it carries the replies of every
     // client. Stopping at 64 KB while a server had more to send made each later read wake the server to send again,
     // and on a core shared with it this thread was preempted about once per 64 KB reply (0.7 preemptions and one
     // epoll_wait per GET of 64 KB values, against 0.09 and 0.06 when read to the end; docs/BENCHMARKS.md).
-    private const int MaxReadsPerClientEvent = 4;
+    private const int MaxReadsPerClientEvent = 16;
     private const int ReadUntilEmpty = int.MaxValue;
 
     // Pipe blocks gathered into one sendmsg: 256 KB with 16 KB blocks, four times the output pipe's pause threshold.
