@@ -307,4 +307,67 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
             }
         }
     }
+
+    [Fact]
+    public async Task Clients_pipelining_large_sets_at_once_each_get_their_own_acknowledgements_and_values()
+    {
+        // A client's socket gets a bounded number of reads per turn of the event loop (256 KB), so the requests of
+        // clients that stream large values at the same time reach Redis interleaved, some of them cut at a turn's end,
+        // including values larger than one turn. Every SET is followed by an INCR of the client's own counter, so no
+        // other request's reply can pass for its acknowledgement; then every value is read back.
+        const int Clients = 10;
+        const int SetsPerClient = 30;
+        int[] sizes = [0, 1, 4096, 16 * 1024, 64 * 1024, 65_537, 200_000, 256 * 1024, 300_000];
+        var prefix = StandaloneProxyFixture.NewPrefix("large-sets");
+        var clients = await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => fixture.ConnectAsync(TimeSpan.FromSeconds(60))));
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, Clients).Select(RunAsync));
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+
+        async Task RunAsync(int index)
+        {
+            var client = clients[index];
+            var random = new Random(300 + index);
+            var values = new byte[SetsPerClient][];
+            var batch = new RespBatch();
+            for (int i = 0; i < SetsPerClient; i++)
+            {
+                values[i] = new byte[sizes[random.Next(sizes.Length)]];
+                random.NextBytes(values[i]);
+                batch.Add(Encoding.ASCII.GetBytes("SET"), Encoding.ASCII.GetBytes($"{prefix}{index}:{i}"), values[i]);
+                batch.Add("INCR", $"{prefix}counter:{index}");
+            }
+
+            var sending = client.SendRawAsync(batch.Bytes);
+            for (int i = 0; i < SetsPerClient; i++)
+            {
+                Assert.Equal("+OK", (await client.ReadAsync()).ToString());
+                var counter = await client.ReadAsync();
+                Assert.True(counter.Type == ':' && counter.Integer == i + 1, $"client {index}, INCR {i}: expected :{i + 1}, got {counter}");
+            }
+
+            await sending;
+            var gets = new RespBatch();
+            for (int i = 0; i < SetsPerClient; i++)
+            {
+                gets.Add("GET", $"{prefix}{index}:{i}");
+            }
+
+            await client.SendRawAsync(gets.Bytes);
+            for (int i = 0; i < SetsPerClient; i++)
+            {
+                var reply = await client.ReadAsync();
+                Assert.True(reply.Type == '$' && values[i].AsSpan().SequenceEqual(reply.Bulk),
+                    $"client {index}, value {i} ({values[i].Length} bytes): got '{reply.Type}' with {reply.Bulk?.Length} bytes");
+            }
+        }
+    }
 }
