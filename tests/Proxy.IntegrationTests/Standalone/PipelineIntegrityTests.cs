@@ -28,18 +28,8 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
     public async Task Fifty_pipelining_clients_each_get_exactly_their_own_replies_in_order()
     {
         var prefix = StandaloneProxyFixture.NewPrefix("ordering");
-        var clients = await Task.WhenAll(Enumerable.Range(0, Connections).Select(_ => fixture.ConnectAsync()));
-        try
-        {
-            await Task.WhenAll(clients.Select((client, index) => RunClientAsync(client, index, prefix)));
-        }
-        finally
-        {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
-        }
+        await WithClientsAsync(Connections, timeout: null,
+            clients => Task.WhenAll(clients.Select((client, index) => RunClientAsync(client, index, prefix))));
 
         // The backend saw every INCR exactly once per client.
         await using var check = await fixture.ConnectAsync();
@@ -263,25 +253,16 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
             }
         }
 
-        var clients = await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => fixture.ConnectAsync(TimeSpan.FromSeconds(60))));
-        try
+        await WithClientsAsync(Clients, TimeSpan.FromSeconds(60), clients =>
         {
-            var prompt = Enumerable.Range(0, Clients).Where(i => i % 2 == 0).Select(i => RunAsync(i, Task.CompletedTask)).ToArray();
+            var prompt = Enumerable.Range(0, Clients).Where(i => i % 2 == 0).Select(i => RunAsync(clients[i], i, Task.CompletedTask)).ToArray();
             var othersDone = Task.WhenAll(prompt);
-            var late = Enumerable.Range(0, Clients).Where(i => i % 2 == 1).Select(i => RunAsync(i, othersDone)).ToArray();
-            await Task.WhenAll(prompt.Concat(late));
-        }
-        finally
-        {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
-        }
+            var late = Enumerable.Range(0, Clients).Where(i => i % 2 == 1).Select(i => RunAsync(clients[i], i, othersDone)).ToArray();
+            return Task.WhenAll(prompt.Concat(late));
+        });
 
-        async Task RunAsync(int index, Task startReading)
+        async Task RunAsync(RawRespClient client, int index, Task startReading)
         {
-            var client = clients[index];
             var order = new Random(100 + index);
             var keys = new int[GetsPerClient];
             var batch = new RespBatch();
@@ -319,22 +300,10 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
         const int SetsPerClient = 30;
         int[] sizes = [0, 1, 4096, 16 * 1024, 64 * 1024, 65_537, 200_000, 256 * 1024, 300_000];
         var prefix = StandaloneProxyFixture.NewPrefix("large-sets");
-        var clients = await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => fixture.ConnectAsync(TimeSpan.FromSeconds(60))));
-        try
-        {
-            await Task.WhenAll(Enumerable.Range(0, Clients).Select(RunAsync));
-        }
-        finally
-        {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
-        }
+        await WithClientsAsync(Clients, TimeSpan.FromSeconds(60), clients => Task.WhenAll(clients.Select(RunAsync)));
 
-        async Task RunAsync(int index)
+        async Task RunAsync(RawRespClient client, int index)
         {
-            var client = clients[index];
             var random = new Random(300 + index);
             var values = new byte[SetsPerClient][];
             var batch = new RespBatch();
@@ -367,6 +336,23 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
                 var reply = await client.ReadAsync();
                 Assert.True(reply.Type == '$' && values[i].AsSpan().SequenceEqual(reply.Bulk),
                     $"client {index}, value {i} ({values[i].Length} bytes): got '{reply.Type}' with {reply.Bulk?.Length} bytes");
+            }
+        }
+    }
+
+    // Opens `count` clients at once, runs `body` with them, and closes every one of them whatever the body does.
+    private async Task WithClientsAsync(int count, TimeSpan? timeout, Func<RawRespClient[], Task> body)
+    {
+        var clients = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => fixture.ConnectAsync(timeout)));
+        try
+        {
+            await body(clients);
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
             }
         }
     }
