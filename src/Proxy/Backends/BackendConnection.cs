@@ -33,6 +33,7 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
     private readonly ConnectionContext _connection;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
+    private readonly IDirectSendFeature? _directSend;
     private readonly BackendServer _server;
     private readonly ConcurrentQueue<PendingReply> _sendQueue = new();
     private readonly ConcurrentQueue<PendingReply> _inFlight = new();
@@ -42,6 +43,9 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
     private int _awaitingReplies;
     private int _endOfBatchScheduled;
     private long _progressAt;
+
+    // Bytes flushed into the output pipe or sent directly; only the holder of the send flag touches it.
+    private long _bytesFlushed;
     private int _dead;
     private byte[] _failureReply = Array.Empty<byte>();
 
@@ -51,6 +55,7 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
         _connection = connection;
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
+        _directSend = connection.Features.Get<IDirectSendFeature>();
     }
 
     public bool IsAlive => Volatile.Read(ref _dead) == 0;
@@ -117,7 +122,8 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
             int written = 0;
             long now = Environment.TickCount64;
             bool acceptsWrites = _server.AcceptsWrites;
-            var output = new GatheredWrites(_output);
+            // Sent straight from a staging buffer when everything flushed earlier is on the wire (StagedWrites).
+            var output = new StagedWrites(_output, _directSend is { } direct && direct.BytesSent == _bytesFlushed ? direct : null);
             while (_sendQueue.TryDequeue(out var slot))
             {
                 if (slot.NeedsMaster && !acceptsWrites)
@@ -133,9 +139,7 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
                 written++;
             }
 
-            output.Commit();
-
-            // Counted once per batch, before the flush puts the batch on the wire (no reply can come back earlier).
+            // Counted once per batch, before the batch goes on the wire (no reply can come back earlier).
             if (written > 0)
             {
                 if (Volatile.Read(ref _awaitingReplies) == 0)
@@ -147,6 +151,9 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
                 Interlocked.Add(ref _awaitingReplies, written);
             }
 
+            output.Commit();
+            _bytesFlushed += output.SentDirectly;
+
             if (!IsAlive)
             {
                 Interlocked.Exchange(ref _sending, 0);
@@ -154,8 +161,10 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
                 return;
             }
 
-            if (written > 0)
+            long unflushed = _output.UnflushedBytes;
+            if (unflushed > 0)
             {
+                _bytesFlushed += unflushed;
                 var flush = _output.FlushAsync();
                 if (!flush.IsCompletedSuccessfully)
                 {

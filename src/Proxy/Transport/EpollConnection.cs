@@ -19,7 +19,7 @@ namespace RespProxy.Transport;
 /// can never hand its descriptor number to another socket in the middle of a recv or send. .NET's own socket engine
 /// never sees the descriptor: no asynchronous .NET operation is ever started on it.
 /// </remarks>
-internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
+internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature, IDirectSendFeature
 {
     private const int MinimumReceive = 2048;
 
@@ -72,6 +72,7 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
     private bool _registered;
     private volatile bool _receivePaused;
     private int _maxReadsPerEvent = MaxReadsPerClientEvent;
+    private long _bytesSent;
     private bool _connecting;
     private int _receiveEnded;
     private int _aborted;
@@ -86,6 +87,7 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
         Fd = (int)_handle.DangerousGetHandle();
         Token = (ulong)Interlocked.Increment(ref s_lastToken);
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
+        Features.Set<IDirectSendFeature>(this);
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
     }
@@ -449,6 +451,7 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
                         continue;
                     }
 
+                    Interlocked.Add(ref _bytesSent, sent);
                     buffer = buffer.Slice(sent);
                 }
 
@@ -465,33 +468,69 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
         }
     }
 
+    public long BytesSent => Volatile.Read(ref _bytesSent);
+
+    public long TrySend(in ReadOnlySequence<byte> data)
+    {
+        long total = 0;
+        var rest = data;
+        while (!rest.IsEmpty && Volatile.Read(ref _aborted) == 0)
+        {
+            long sent = SendSome(rest);
+            if (sent <= 0)
+            {
+                FailIfSendFailed(sent);
+                break;
+            }
+
+            Interlocked.Add(ref _bytesSent, sent);
+            total += sent;
+            rest = rest.Slice(sent);
+        }
+
+        return total;
+    }
+
+    public long TrySend(ReadOnlySpan<byte> data)
+    {
+        int total = 0;
+        while (total < data.Length && Volatile.Read(ref _aborted) == 0)
+        {
+            long sent = SendSome(data[total..]);
+            if (sent <= 0)
+            {
+                FailIfSendFailed(sent);
+                break;
+            }
+
+            Interlocked.Add(ref _bytesSent, sent);
+            total += (int)sent;
+        }
+
+        return total;
+    }
+
+    private void FailIfSendFailed(long sent)
+    {
+        if (sent < 0)
+        {
+            Abort(new ConnectionAbortedException("send failed"));
+        }
+    }
+
     // Bytes sent (a prefix of the buffer), 0 when the socket buffer is full, -1 when the connection failed.
     private unsafe long SendSome(in ReadOnlySequence<byte> buffer)
     {
+        if (buffer.IsSingleSegment)
+        {
+            return SendSome(buffer.FirstSpan);
+        }
+
         bool added = false;
         try
         {
             _handle.DangerousAddRef(ref added);
-            nint sent;
-            if (buffer.IsSingleSegment)
-            {
-                fixed (byte* bytes = buffer.FirstSpan)
-                {
-                    sent = send(Fd, bytes, (nuint)buffer.FirstSpan.Length, MSG_DONTWAIT | MSG_NOSIGNAL);
-                }
-            }
-            else
-            {
-                sent = SendGathered(buffer);
-            }
-
-            if (sent >= 0)
-            {
-                return sent;
-            }
-
-            int errno = Marshal.GetLastPInvokeError();
-            return errno == EAGAIN || errno == EINTR ? 0 : -1;
+            return SendResult(SendGathered(buffer));
         }
         catch (ObjectDisposedException)
         {
@@ -504,6 +543,41 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature
                 _handle.DangerousRelease();
             }
         }
+    }
+
+    private unsafe long SendSome(ReadOnlySpan<byte> buffer)
+    {
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            fixed (byte* bytes = buffer)
+            {
+                return SendResult(send(Fd, bytes, (nuint)buffer.Length, MSG_DONTWAIT | MSG_NOSIGNAL));
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return -1;
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    private static long SendResult(nint sent)
+    {
+        if (sent >= 0)
+        {
+            return sent;
+        }
+
+        int errno = Marshal.GetLastPInvokeError();
+        return errno == EAGAIN || errno == EINTR ? 0 : -1;
     }
 
     // One sendmsg for up to MaxSendVectors segments. A large reply spans several blocks of the pipe; sent one call per

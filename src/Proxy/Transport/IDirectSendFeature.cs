@@ -1,0 +1,31 @@
+using System.Buffers;
+
+namespace RespProxy.Transport;
+
+/// <summary>
+/// A connection feature of transports that can send from the caller's own buffers. A large reply then goes from the
+/// backend connection's input straight to the client's socket instead of being copied into the client's output pipe
+/// first: one copy of the value less, and no extra system call, because such a reply is flushed on its own anyway.
+/// </summary>
+/// <remarks>
+/// Order is the caller's to keep: it may send directly only while it is the output pipe's single writer and
+/// everything it has flushed into the pipe is already on the socket (<see cref="BytesSent"/> equals its own count of
+/// flushed bytes). Then the transport's send loop has nothing left to send and stays off the socket until the next
+/// flush, so the direct send cannot overtake or interleave with bytes of the pipe.
+/// </remarks>
+internal interface IDirectSendFeature
+{
+    /// <summary>Bytes put on the socket so far, from the output pipe and by <see cref="TrySend"/>.</summary>
+    long BytesSent { get; }
+
+    /// <summary>
+    /// Sends as much of <paramref name="data"/> as the socket takes now without blocking and returns the length of the
+    /// prefix sent: 0 when the socket buffer is full or the connection has failed (it is then aborted, and the caller's
+    /// next flush finds the pipe completed, as with any failed send). The rest is the caller's to write into the output
+    /// pipe.
+    /// </summary>
+    long TrySend(in ReadOnlySequence<byte> data);
+
+    /// <inheritdoc cref="TrySend(in ReadOnlySequence{byte})"/>
+    long TrySend(ReadOnlySpan<byte> data);
+}
