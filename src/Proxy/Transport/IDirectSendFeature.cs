@@ -6,6 +6,7 @@ namespace RespProxy.Transport;
 /// A connection feature of transports that can send from the caller's own buffers. A large reply then goes from the
 /// backend connection's input straight to the client's socket instead of being copied into the client's output pipe
 /// first: one copy of the value less, and no extra system call, because such a reply is flushed on its own anyway.
+/// Small batches use it through <see cref="StagedWrites"/>, skipping the pipe's flush and send loop.
 /// </summary>
 /// <remarks>
 /// Order is the caller's to keep: it may send directly only while it is the output pipe's single writer and
