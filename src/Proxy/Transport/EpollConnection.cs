@@ -479,9 +479,13 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature,
         while (!rest.IsEmpty && Volatile.Read(ref _aborted) == 0)
         {
             long sent = SendSome(rest);
+            if (sent < 0)
+            {
+                Abort(new ConnectionAbortedException("send failed"));
+            }
+
             if (sent <= 0)
             {
-                FailIfSendFailed(sent);
                 break;
             }
 
@@ -491,33 +495,6 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature,
         }
 
         return total;
-    }
-
-    public long TrySend(ReadOnlySpan<byte> data)
-    {
-        int total = 0;
-        while (total < data.Length && Volatile.Read(ref _aborted) == 0)
-        {
-            long sent = SendSome(data[total..]);
-            if (sent <= 0)
-            {
-                FailIfSendFailed(sent);
-                break;
-            }
-
-            Interlocked.Add(ref _bytesSent, sent);
-            total += (int)sent;
-        }
-
-        return total;
-    }
-
-    private void FailIfSendFailed(long sent)
-    {
-        if (sent < 0)
-        {
-            Abort(new ConnectionAbortedException("send failed"));
-        }
     }
 
     // Bytes sent (a prefix of the buffer), 0 when the socket buffer is full, -1 when the connection failed.

@@ -26,7 +26,4 @@ internal interface IDirectSendFeature
     /// pipe.
     /// </summary>
     long TrySend(in ReadOnlySequence<byte> data);
-
-    /// <inheritdoc cref="TrySend(in ReadOnlySequence{byte})"/>
-    long TrySend(ReadOnlySpan<byte> data);
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 
 namespace RespProxy.Transport;
@@ -19,7 +20,7 @@ internal ref struct StagedWrites
 
     private IDirectSendFeature? _direct;
     private GatheredWrites _piped;
-    private Span<byte> _staging;
+    private byte[]? _staging;
     private int _staged;
 
     /// <param name="direct">Null when the replies must go through the pipe (bytes flushed earlier are still unsent).</param>
@@ -40,15 +41,15 @@ internal ref struct StagedWrites
     {
         if (_direct is not null)
         {
-            if (frame.Length <= _staging.Length - _staged)
+            if (frame.Length <= _staging!.Length - _staged)
             {
-                frame.CopyTo(_staging[_staged..]);
+                frame.CopyTo(_staging.AsSpan(_staged));
                 _staged += frame.Length;
                 return;
             }
 
             // Too large to stage: the whole batch goes through the pipe, so it still leaves in one send.
-            _piped.Write(_staging[.._staged]);
+            _piped.Write(_staging.AsSpan(0, _staged));
             StopStaging();
         }
 
@@ -60,12 +61,11 @@ internal ref struct StagedWrites
     {
         if (_direct is not null && _staged > 0)
         {
-            var staged = _staging[.._staged];
-            int sent = (int)_direct.TrySend(staged);
+            int sent = (int)_direct.TrySend(new ReadOnlySequence<byte>(_staging!, 0, _staged));
             SentDirectly = sent;
-            if (sent < staged.Length)
+            if (sent < _staged)
             {
-                _piped.Write(staged[sent..]);
+                _piped.Write(_staging.AsSpan(sent, _staged - sent));
             }
         }
 
@@ -76,7 +76,7 @@ internal ref struct StagedWrites
     private void StopStaging()
     {
         _direct = null;
-        _staging = default;
+        _staging = null;
         _staged = 0;
     }
 }

@@ -103,13 +103,12 @@ public sealed class StagedWritesTests
 
         public long BytesSent => Received.Count;
 
-        public long TrySend(in ReadOnlySequence<byte> data) => TrySend(data.ToArray());
-
-        public long TrySend(ReadOnlySpan<byte> data)
+        public long TrySend(in ReadOnlySequence<byte> data)
         {
             Calls++;
-            int taken = Math.Min(data.Length, takes - Received.Count);
-            Received.AddRange(data[..taken].ToArray());
+            var bytes = data.ToArray();
+            int taken = Math.Min(bytes.Length, takes - Received.Count);
+            Received.AddRange(bytes[..taken]);
             return taken;
         }
     }
