@@ -33,7 +33,6 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
     private readonly ConnectionContext _connection;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
-    private readonly IDirectSendFeature? _directSend;
     private readonly BackendServer _server;
     private readonly ConcurrentQueue<PendingReply> _sendQueue = new();
     private readonly ConcurrentQueue<PendingReply> _inFlight = new();
@@ -44,8 +43,8 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
     private int _endOfBatchScheduled;
     private long _progressAt;
 
-    // Bytes flushed into the output pipe or sent directly; only the holder of the send flag touches it.
-    private long _bytesFlushed;
+    // Only the holder of the send flag touches it.
+    private DirectSendGate _directSend;
     private int _dead;
     private byte[] _failureReply = Array.Empty<byte>();
 
@@ -55,7 +54,7 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
         _connection = connection;
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
-        _directSend = connection.Features.Get<IDirectSendFeature>();
+        _directSend = new DirectSendGate(connection.Features.Get<IDirectSendFeature>());
     }
 
     public bool IsAlive => Volatile.Read(ref _dead) == 0;
@@ -123,7 +122,7 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
             long now = Environment.TickCount64;
             bool acceptsWrites = _server.AcceptsWrites;
             // Sent straight from a staging buffer when everything flushed earlier is on the wire (StagedWrites).
-            var output = new StagedWrites(_output, _directSend is { } direct && direct.BytesSent == _bytesFlushed ? direct : null);
+            var output = new StagedWrites(_output, _directSend.IfIdle());
             while (_sendQueue.TryDequeue(out var slot))
             {
                 if (slot.NeedsMaster && !acceptsWrites)
@@ -152,7 +151,7 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
             }
 
             output.Commit();
-            _bytesFlushed += output.SentDirectly;
+            _directSend.Sent(output.SentDirectly);
 
             if (!IsAlive)
             {
@@ -161,10 +160,8 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
                 return;
             }
 
-            long unflushed = _output.UnflushedBytes;
-            if (unflushed > 0)
+            if (_directSend.Flushing(_output))
             {
-                _bytesFlushed += unflushed;
                 var flush = _output.FlushAsync();
                 if (!flush.IsCompletedSuccessfully)
                 {

@@ -23,8 +23,8 @@ internal sealed partial class ClientSession
     private int _outputOwner;
     private int _pending;
 
-    // Bytes the output owners have flushed into the output pipe or sent directly (IDirectSendFeature); owner only.
-    private long _bytesFlushed;
+    // Output owner only.
+    private DirectSendGate _directSend;
 
     /// <summary>Replies appended and not yet written to the client.</summary>
     public int PendingCount => Volatile.Read(ref _pending);
@@ -127,11 +127,11 @@ internal sealed partial class ClientSession
         var rest = frame;
         try
         {
-            if (DirectSendIfIdle() is { } direct)
+            if (_directSend.IfIdle() is { } direct)
             {
                 // Everything flushed before is on the socket: the reply can go from the backend's buffer as it is.
                 long sent = direct.TrySend(frame);
-                _bytesFlushed += sent;
+                _directSend.Sent(sent);
                 rest = frame.Slice(sent);
             }
 
@@ -178,10 +178,8 @@ internal sealed partial class ClientSession
         try
         {
             // Nothing to flush when every byte went to the socket directly.
-            long unflushed = flush ? _output.UnflushedBytes : 0;
-            if (unflushed > 0)
+            if (flush && _directSend.Flushing(_output))
             {
-                _bytesFlushed += unflushed;
                 var pending = _output.FlushAsync();
                 if (!pending.IsCompletedSuccessfully)
                 {
@@ -206,11 +204,6 @@ internal sealed partial class ClientSession
         return Volatile.Read(ref _head.Next) is { IsDone: true };
     }
 
-    // Output owner only: the transport's direct send, when everything flushed so far is on the socket (so bytes sent
-    // now cannot overtake any of the pipe's).
-    private IDirectSendFeature? DirectSendIfIdle() =>
-        _directSend is { } direct && direct.BytesSent == _bytesFlushed ? direct : null;
-
     // This client's transport is gone. The caller may be a backend connection's reader serving every client: the
     // failure stays with this session.
     private static bool IsTransportGone(Exception ex) => ex is InvalidOperationException or IOException or ObjectDisposedException;
@@ -232,7 +225,7 @@ internal sealed partial class ClientSession
 
         // Small replies share one staging buffer sent directly, or spans of the output pipe (StagedWrites); the slots
         // they leave behind are chained and handed back in one exchange.
-        var output = new StagedWrites(_output, DirectSendIfIdle());
+        var output = new StagedWrites(_output, _directSend.IfIdle());
         PendingReply? firstReturned = null;
         PendingReply? lastReturned = null;
         while ((next = Volatile.Read(ref head.Next)) is not null && next.IsDone)
@@ -260,7 +253,7 @@ internal sealed partial class ClientSession
         }
 
         output.Commit();
-        _bytesFlushed += output.SentDirectly;
+        _directSend.Sent(output.SentDirectly);
         if (firstReturned is not null)
         {
             ReturnChain(firstReturned, lastReturned!);

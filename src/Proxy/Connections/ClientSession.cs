@@ -20,7 +20,6 @@ internal sealed partial class ClientSession
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly IReceivePauseFeature? _receivePause;
-    private readonly IDirectSendFeature? _directSend;
     private readonly ProxyRuntime _runtime;
     private readonly RequestParser _parser;
     private readonly List<BackendConnection> _touched = new(2);
@@ -38,7 +37,7 @@ internal sealed partial class ClientSession
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
         _receivePause = connection.Features.Get<IReceivePauseFeature>();
-        _directSend = connection.Features.Get<IDirectSendFeature>();
+        _directSend = new DirectSendGate(connection.Features.Get<IDirectSendFeature>());
         _runtime = runtime;
         _parser = new RequestParser(runtime.Limits);
         _pendingLimit = runtime.Options.MaxPendingRequestsPerClient;

@@ -12,7 +12,8 @@ namespace RespProxy.Transport;
 /// Order is the caller's to keep: it may send directly only while it is the output pipe's single writer and
 /// everything it has flushed into the pipe is already on the socket (<see cref="BytesSent"/> equals its own count of
 /// flushed bytes). Then the transport's send loop has nothing left to send and stays off the socket until the next
-/// flush, so the direct send cannot overtake or interleave with bytes of the pipe.
+/// flush, so the direct send cannot overtake or interleave with bytes of the pipe. <see cref="DirectSendGate"/> keeps
+/// that count for a writer.
 /// </remarks>
 internal interface IDirectSendFeature
 {
