@@ -147,7 +147,12 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
                     Volatile.Write(ref _progressAt, now);
                 }
 
-                Interlocked.Add(ref _awaitingReplies, written);
+                if (Interlocked.Add(ref _awaitingReplies, written) == written)
+                {
+                    // From none owed to some (exactly: the reader never takes the count below zero): the timeout check,
+                    // which stops while nothing is owed, runs again.
+                    _server.OnAwaitingReplies();
+                }
             }
 
             output.Commit();
@@ -412,7 +417,10 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
     /// make it keep its segments and allocate new ones under load; and a long pipeline that keeps answering is alive.
     /// </summary>
     public bool IsStalled(long now, int timeoutMs) =>
-        Volatile.Read(ref _awaitingReplies) > 0 && now - Volatile.Read(ref _progressAt) > timeoutMs;
+        IsAwaitingReplies && now - Volatile.Read(ref _progressAt) > timeoutMs;
+
+    /// <summary>True while requests written to the server wait for their replies.</summary>
+    public bool IsAwaitingReplies => Volatile.Read(ref _awaitingReplies) > 0;
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }

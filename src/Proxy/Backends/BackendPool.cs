@@ -1,10 +1,15 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using RespProxy.Hosting;
 using RespProxy.Topology.Model;
 
 namespace RespProxy.Backends;
 
 /// <summary>Every backend server the proxy talks to, by address, plus the timer that enforces request timeouts.</summary>
+/// <remarks>
+/// The timer runs only while some connection owes replies (connections arm it when they go from idle to busy), every
+/// twentieth of the timeout: a stall is noticed at most 5% late, and an idle proxy has no timer waking it.
+/// </remarks>
 internal sealed class BackendPool : IAsyncDisposable
 {
     private readonly Dictionary<ServerEndpoint, BackendServer> _servers = [];
@@ -12,7 +17,7 @@ internal sealed class BackendPool : IAsyncDisposable
     private readonly BackendOptions _options;
     private readonly IBackendConnector _connector;
     private readonly ILogger _logger;
-    private readonly Timer _timeoutTimer;
+    private readonly OnDemandTimer _timeoutCheck;
     private BackendServer[] _snapshot = [];
 
     public BackendPool(IOptions<BackendOptions> options, IBackendConnector connector, ILoggerFactory loggerFactory)
@@ -20,7 +25,7 @@ internal sealed class BackendPool : IAsyncDisposable
         _options = options.Value;
         _logger = loggerFactory.CreateLogger("RespProxy.Backends");
         _connector = connector;
-        _timeoutTimer = new Timer(_ => CheckTimeouts(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
+        _timeoutCheck = new OnDemandTimer(TimeoutCheckPeriod(_options.RequestTimeoutMs), CheckTimeouts);
     }
 
     /// <summary>The server at <paramref name="endpoint"/>, created (and connecting) on first use.</summary>
@@ -31,7 +36,7 @@ internal sealed class BackendPool : IAsyncDisposable
         {
             if (!_servers.TryGetValue(endpoint, out var server))
             {
-                server = new BackendServer(endpoint, _options, _connector, _logger);
+                server = new BackendServer(endpoint, _options, _connector, _timeoutCheck, _logger);
                 _servers.Add(endpoint, server);
                 Volatile.Write(ref _snapshot, [.. _servers.Values]);
             }
@@ -43,18 +48,25 @@ internal sealed class BackendPool : IAsyncDisposable
     /// <summary>Every server so far; a snapshot replaced when one is added, so the timeout timer allocates nothing (read only: shared).</summary>
     public BackendServer[] Servers => Volatile.Read(ref _snapshot);
 
-    private void CheckTimeouts()
+    private static TimeSpan TimeoutCheckPeriod(int requestTimeoutMs) =>
+        TimeSpan.FromMilliseconds(Math.Clamp(requestTimeoutMs / 20, 10, 250));
+
+    // Returns true while replies are owed somewhere: the check runs again.
+    private bool CheckTimeouts()
     {
         long now = Environment.TickCount64;
+        bool busy = false;
         foreach (var server in Servers)
         {
-            server.CheckTimeouts(now);
+            busy |= server.CheckTimeouts(now);
         }
+
+        return busy;
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _timeoutTimer.DisposeAsync();
+        await _timeoutCheck.DisposeAsync();
         foreach (var server in Servers)
         {
             await server.DisposeAsync();

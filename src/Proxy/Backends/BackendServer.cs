@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using RespProxy.Hosting;
 using RespProxy.Topology.Model;
 
 namespace RespProxy.Backends;
@@ -16,6 +17,7 @@ internal sealed partial class BackendServer : IAsyncDisposable
     private readonly BackendOptions _options;
     private readonly IBackendConnector _connector;
     private readonly ILogger _logger;
+    private readonly OnDemandTimer _timeoutCheck;
     private readonly CancellationTokenSource _stopping = new();
     private byte[] _unavailableReply;
     private bool _acceptsWrites;
@@ -23,11 +25,12 @@ internal sealed partial class BackendServer : IAsyncDisposable
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public BackendServer(ServerEndpoint endpoint, BackendOptions options, IBackendConnector connector, ILogger logger)
+    public BackendServer(ServerEndpoint endpoint, BackendOptions options, IBackendConnector connector, OnDemandTimer timeoutCheck, ILogger logger)
     {
         Endpoint = endpoint;
         _options = options;
         _connector = connector;
+        _timeoutCheck = timeoutCheck;
         _logger = logger;
         _unavailableReply = BackendErrors.Unavailable(endpoint, "not connected yet");
         _connections = new BackendConnection?[options.ConnectionsPerServer];
@@ -115,16 +118,31 @@ internal sealed partial class BackendServer : IAsyncDisposable
     }
 
     /// <summary>Aborts connections that owe replies and have answered nothing for longer than the timeout.</summary>
-    public void CheckTimeouts(long now)
+    /// <summary>A connection went from owing nothing to owing replies: the timeout check must run.</summary>
+    public void OnAwaitingReplies() => _timeoutCheck.Arm();
+
+    /// <summary>Fails connections that owe replies and answer nothing; returns true while any owes replies.</summary>
+    public bool CheckTimeouts(long now)
     {
+        bool busy = false;
         foreach (var connection in _connections)
         {
-            if (connection is not null && connection.IsStalled(now, _options.RequestTimeoutMs))
+            if (connection is null || !connection.IsAwaitingReplies)
+            {
+                continue;
+            }
+
+            if (connection.IsStalled(now, _options.RequestTimeoutMs))
             {
                 Log.RequestTimedOut(_logger, Endpoint, _options.RequestTimeoutMs);
                 connection.Fail($"no reply within {_options.RequestTimeoutMs} ms");
+                continue;
             }
+
+            busy = true;
         }
+
+        return busy;
     }
 
     private async Task SuperviseAsync(int index)

@@ -10,7 +10,7 @@ namespace RespProxy.Routing;
 /// <summary>
 /// Keeps the <see cref="RoutingTable"/> of the current topology snapshot. On every swap it fences demoted masters
 /// first (nothing more is written to them), publishes the new table in one step, and releases held writes to the new
-/// masters; a short timer retries releases and expires holds.
+/// masters; a short timer retries releases and expires holds while anything is held.
 /// </summary>
 internal sealed partial class BackendRouter : IDisposable
 {
@@ -20,7 +20,7 @@ internal sealed partial class BackendRouter : IDisposable
     private readonly ILogger _logger;
     private readonly Dictionary<string, WriteHold> _holds = new(StringComparer.Ordinal);
     private readonly Lock _swapLock = new();
-    private readonly Timer _pumpTimer;
+    private readonly OnDemandTimer _pumpTimer;
     private RoutingTable _current;
 
     public BackendRouter(TopologyHolder topology, BackendPool pool, IOptions<TopologyOptions> topologyOptions, IOptions<ProxyOptions> proxyOptions, ILoggerFactory loggerFactory)
@@ -29,6 +29,7 @@ internal sealed partial class BackendRouter : IDisposable
         _topology = topologyOptions.Value;
         _localDataCenter = proxyOptions.Value.DataCenter;
         _logger = loggerFactory.CreateLogger("RespProxy.Routing");
+        _pumpTimer = new OnDemandTimer(TimeSpan.FromMilliseconds(20), PumpHolds);
         _current = Build(topology.Current);
         foreach (var group in _current.Groups)
         {
@@ -39,7 +40,6 @@ internal sealed partial class BackendRouter : IDisposable
         }
 
         topology.Changed += (_, next) => Swap(next);
-        _pumpTimer = new Timer(_ => PumpHolds(), null, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(20));
     }
 
     /// <summary>Read once per command; every key of the command routes against the same table.</summary>
@@ -51,7 +51,7 @@ internal sealed partial class BackendRouter : IDisposable
     {
         if (!_holds.TryGetValue(group, out var hold))
         {
-            hold = new WriteHold(group, _topology.EffectiveHoldWritesMs, _topology.HoldWritesMaxBytes);
+            hold = new WriteHold(group, _topology.EffectiveHoldWritesMs, _topology.HoldWritesMaxBytes, _pumpTimer);
             _holds.Add(group, hold);
         }
 
@@ -86,17 +86,22 @@ internal sealed partial class BackendRouter : IDisposable
             Log.TableSwapped(_logger, next.Version, table.Groups.Count);
         }
 
-        PumpHolds();
+        _ = PumpHolds();
     }
 
-    private void PumpHolds()
+    // Returns true while requests are still held: the timer runs again.
+    private bool PumpHolds()
     {
         var table = Current;
         long now = Environment.TickCount64;
+        bool holding = false;
         foreach (var group in table.Groups)
         {
             group.Hold.Pump(group.Master, now);
+            holding |= group.Hold.IsActive;
         }
+
+        return holding;
     }
 
     public void Dispose() => _pumpTimer.Dispose();

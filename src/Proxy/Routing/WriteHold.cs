@@ -1,6 +1,7 @@
 using System.Text;
 using RespProxy.Backends;
 using RespProxy.Connections;
+using RespProxy.Hosting;
 
 namespace RespProxy.Routing;
 
@@ -21,12 +22,15 @@ internal sealed class WriteHold
     private readonly long _maxBytes;
     private readonly byte[] _timeoutReply;
     private readonly byte[] _fullReply;
+    private readonly OnDemandTimer _pump;
     private long _heldBytes;
     private volatile bool _active;
 
-    public WriteHold(string groupName, int holdMs, long maxBytes)
+    /// <param name="pump">Runs <see cref="Pump"/> while anything is held; armed here when a request is held.</param>
+    public WriteHold(string groupName, int holdMs, long maxBytes, OnDemandTimer pump)
     {
         GroupName = groupName;
+        _pump = pump;
         _holdMs = holdMs;
         _maxBytes = maxBytes;
         _timeoutReply = Encoding.UTF8.GetBytes($"TRYAGAIN no master for group '{groupName}' within {holdMs} ms (failover in progress)");
@@ -71,11 +75,7 @@ internal sealed class WriteHold
             error = HoldLocked(slot, master);
         }
 
-        if (error is not null)
-        {
-            Answer(slot, error);
-        }
-
+        AnswerOrPump(slot, error);
         return null;
     }
 
@@ -88,9 +88,18 @@ internal sealed class WriteHold
             error = HoldLocked(slot, formerMaster);
         }
 
+        AnswerOrPump(slot, error);
+    }
+
+    private void AnswerOrPump(PendingReply slot, byte[]? error)
+    {
         if (error is not null)
         {
             Answer(slot, error);
+        }
+        else
+        {
+            _pump.Arm();
         }
     }
 
@@ -124,7 +133,7 @@ internal sealed class WriteHold
 
     /// <summary>
     /// Sends everything held to <paramref name="master"/> when it takes writes and is connected, else answers the
-    /// requests held too long. Called on every topology change and by a short timer.
+    /// requests held too long. Called on every topology change and by a short timer while anything is held.
     /// </summary>
     public void Pump(BackendServer? master, long now)
     {
