@@ -43,8 +43,9 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
     private int _endOfBatchScheduled;
     private long _progressAt;
 
-    // Only the holder of the send flag touches it.
+    // Only the holder of the send flag touches these.
     private DirectSendGate _directSend;
+    private long _lastBatchBytes;
     private int _dead;
     private byte[] _failureReply = Array.Empty<byte>();
 
@@ -118,43 +119,12 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
                 return;
             }
 
-            int written = 0;
             long now = Environment.TickCount64;
-            bool acceptsWrites = _server.AcceptsWrites;
-            // Sent straight from a staging buffer when everything flushed earlier is on the wire (StagedWrites).
-            var output = new StagedWrites(_output, _directSend.IfIdle());
-            while (_sendQueue.TryDequeue(out var slot))
-            {
-                if (slot.NeedsMaster && !acceptsWrites)
-                {
-                    // Routed with a table from before a failover: this server is no longer (or not yet) the master.
-                    slot.Group!.Hold.Hold(slot, _server);
-                    continue;
-                }
-
-                slot.SentAt = now;
-                _inFlight.Enqueue(slot);
-                output.Write(slot.Request.WrittenSpan);
-                written++;
-            }
-
-            // Counted once per batch, before the batch goes on the wire (no reply can come back earlier).
-            if (written > 0)
-            {
-                if (Volatile.Read(ref _awaitingReplies) == 0)
-                {
-                    // Idle until now: the no-progress clock of the timeout starts with this batch.
-                    Volatile.Write(ref _progressAt, now);
-                }
-
-                if (Interlocked.Add(ref _awaitingReplies, written) == written)
-                {
-                    // From none owed to some (exactly: the reader never takes the count below zero): the timeout check,
-                    // which stops while nothing is owed, runs again.
-                    _server.OnAwaitingReplies();
-                }
-            }
-
+            // Sent straight from a staging buffer when everything flushed earlier is on the wire (StagedWrites), unless
+            // the last batch outgrew the staging buffer: batches that large (deep pipelines) would be staged in part,
+            // then copied into the pipe after all.
+            var output = new StagedWrites(_output, _lastBatchBytes > StagedWrites.StagingSize ? null : _directSend.IfIdle(_output));
+            CountWritten(WriteQueued(ref output, now, _server.AcceptsWrites, out _lastBatchBytes), now);
             output.Commit();
             _directSend.Sent(output.SentDirectly);
 
@@ -181,6 +151,102 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
                 return;
             }
         }
+    }
+
+    // Writes every queued request (only the holder of the send flag calls this); returns how many were written.
+    private int WriteQueued(ref StagedWrites output, long now, bool acceptsWrites, out long bytes)
+    {
+        int written = 0;
+        bytes = 0;
+        while (_sendQueue.TryDequeue(out var slot))
+        {
+            if (slot.NeedsMaster && !acceptsWrites)
+            {
+                // Routed with a table from before a failover: this server is no longer (or not yet) the master.
+                slot.Group!.Hold.Hold(slot, _server);
+                continue;
+            }
+
+            slot.SentAt = now;
+            _inFlight.Enqueue(slot);
+            output.Write(slot.Request.WrittenSpan);
+            bytes += slot.Request.WrittenCount;
+            written++;
+        }
+
+        return written;
+    }
+
+    // Counted once per batch, before the batch goes on the wire (no reply can come back earlier).
+    private void CountWritten(int written, long now)
+    {
+        if (written == 0)
+        {
+            return;
+        }
+
+        if (Volatile.Read(ref _awaitingReplies) == 0)
+        {
+            // Idle until now: the no-progress clock of the timeout starts with this batch.
+            Volatile.Write(ref _progressAt, now);
+        }
+
+        if (Interlocked.Add(ref _awaitingReplies, written) == written)
+        {
+            // From none owed to some (exactly: the reader never takes the count below zero): the timeout check,
+            // which stops while nothing is owed, runs again.
+            _server.OnAwaitingReplies();
+        }
+    }
+
+    /// <summary>
+    /// Writes a large request for the master from the client's input straight into this connection's output, behind
+    /// everything queued earlier, instead of copying it into its slot first and from there into the output: one copy
+    /// of the value instead of two. The output is flushed after the loop's current batch, with the other requests.
+    /// Returns false, having written nothing, when this thread cannot take the output at once (a flush is waiting
+    /// for the socket), outside an epoll loop, or when the server no longer takes writes (the request must be held).
+    /// </summary>
+    /// <remarks>
+    /// The slot keeps no copy, so only a request that is never sent anywhere again may come here: a write to a master
+    /// fails with an error if the connection does, and is never rerouted (reads are, by FailAll) or resent.
+    /// </remarks>
+    public bool TryWriteNow(PendingReply slot, in ReadOnlySequence<byte> request)
+    {
+        if (EpollLoop.Current is not { } loop || !_server.CoalesceWrites
+            || Interlocked.CompareExchange(ref _sending, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        bool acceptsWrites = _server.AcceptsWrites;
+        if (!acceptsWrites || !IsAlive)
+        {
+            Interlocked.Exchange(ref _sending, 0);
+            return false;
+        }
+
+        long now = Environment.TickCount64;
+        var output = new StagedWrites(_output, direct: null);
+        int written = WriteQueued(ref output, now, acceptsWrites, out _);
+        output.Commit();
+        slot.SentAt = now;
+        _inFlight.Enqueue(slot);
+        foreach (var segment in request)
+        {
+            _output.Write(segment.Span);
+        }
+
+        CountWritten(written + 1, now);
+        Interlocked.Exchange(ref _sending, 0);
+        if (!IsAlive)
+        {
+            FailQueued();
+            return true;
+        }
+
+        // Unflushed bytes in the output also keep any other writer from sending directly ahead of them (DirectSendGate).
+        ScheduleEndOfBatch(loop);
+        return true;
     }
 
     private async Task FinishFlushAsync(ValueTask<FlushResult> flush)

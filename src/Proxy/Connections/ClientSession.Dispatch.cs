@@ -124,7 +124,13 @@ internal sealed partial class ClientSession
     {
         var table = _runtime.Router.Current;
         var slot = RentSlot();
-        slot.Request.Write(request.Frame);
+        var frame = request.Frame;
+        bool large = frame.Length > WriteNowMinimum;
+        if (!large)
+        {
+            slot.Request.Write(frame);
+        }
+
         if (ReferenceEquals(command, s_info) && InfoTransform.AppliesTo(request))
         {
             slot.Transform = _runtime.Info;
@@ -162,8 +168,37 @@ internal sealed partial class ClientSession
         }
 
         bool isRead = (command.Flags & (CommandFlags.ReadOnly | CommandFlags.Write)) == CommandFlags.ReadOnly;
+        if (large)
+        {
+            if (!isRead && TryWriteNowToMaster(group, slot, frame))
+            {
+                return;
+            }
+
+            slot.Request.Write(frame);
+        }
+
         var connection = isRead ? group.RouteRead(slot, unchecked(_readSpin++), Id) : group.RouteToMaster(slot, Id);
         Send(slot, connection);
+    }
+
+    // Requests larger than what a backend batch stages (they go into its pipe anyway) are written there straight from
+    // this client's input when they can be (BackendConnection.TryWriteNow), skipping the copy into their slot.
+    private const int WriteNowMinimum = 16 * 1024;
+
+    // The write goes to an open master (no hold) at once, or returns false with nothing done (the caller copies the
+    // request into its slot and routes it as usual: it may then be held and sent later, which needs the copy).
+    private bool TryWriteNowToMaster(GroupRoute group, PendingReply slot, in ReadOnlySequence<byte> frame)
+    {
+        if (group.Hold.IsActive || group.Master is not { AcceptsWrites: true } master || master.GetConnection(Id) is not { } routed)
+        {
+            return false;
+        }
+
+        slot.Group = group;
+        slot.NeedsMaster = true;
+        var connection = _stickyConnections.Choose(routed, slot);
+        return connection.TryWriteNow(slot, frame);
     }
 
     private void Send(PendingReply slot, BackendConnection? connection)

@@ -127,7 +127,7 @@ internal sealed partial class ClientSession
         var rest = frame;
         try
         {
-            if (_directSend.IfIdle() is { } direct)
+            if (_directSend.IfIdle(_output) is { } direct)
             {
                 // Everything flushed before is on the socket: the reply can go from the backend's buffer as it is.
                 long sent = direct.TrySend(frame);
@@ -225,7 +225,7 @@ internal sealed partial class ClientSession
 
         // Small replies share one staging buffer sent directly, or spans of the output pipe (StagedWrites); the slots
         // they leave behind are chained and handed back in one exchange.
-        var output = new StagedWrites(_output, _directSend.IfIdle());
+        var output = new StagedWrites(_output, _directSend.IfIdle(_output));
         PendingReply? firstReturned = null;
         PendingReply? lastReturned = null;
         while ((next = Volatile.Read(ref head.Next)) is not null && next.IsDone)

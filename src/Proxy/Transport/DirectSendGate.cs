@@ -9,10 +9,17 @@ namespace RespProxy.Transport;
 /// </summary>
 internal struct DirectSendGate(IDirectSendFeature? feature)
 {
-    private long _flushed;
+    // Starts from what the transport sent before this writer took the output (a backend connection's handshake, whose
+    // replies came back, so all of it is on the wire). Starting from zero, the counts never met on such a connection and
+    // every batch went through the pipe. A count started too low can only refuse direct sends, never allow a wrong one.
+    private long _flushed = feature?.BytesSent ?? 0;
 
-    /// <summary>The direct send, when nothing flushed earlier is still unsent; otherwise null (use the pipe).</summary>
-    public readonly IDirectSendFeature? IfIdle() => feature is not null && feature.BytesSent == _flushed ? feature : null;
+    /// <summary>
+    /// The direct send, when nothing flushed earlier is still unsent and nothing is written but not yet flushed (a
+    /// large request waiting for the end of the batch); otherwise null (use the pipe).
+    /// </summary>
+    public readonly IDirectSendFeature? IfIdle(PipeWriter output) =>
+        feature is not null && feature.BytesSent == _flushed && output.UnflushedBytes == 0 ? feature : null;
 
     /// <summary>Counts bytes sent directly.</summary>
     public void Sent(long bytes) => _flushed += bytes;

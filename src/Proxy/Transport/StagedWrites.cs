@@ -12,7 +12,7 @@ namespace RespProxy.Transport;
 /// </summary>
 internal ref struct StagedWrites
 {
-    private const int StagingSize = 16 * 1024;
+    public const int StagingSize = 16 * 1024;
 
     // Pinned, so the send's `fixed` is free; one per thread, because any thread may be a session's output owner.
     [ThreadStatic]

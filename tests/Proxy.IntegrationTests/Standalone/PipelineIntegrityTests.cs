@@ -340,6 +340,68 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
         }
     }
 
+    [Fact]
+    public async Task Large_sets_written_straight_to_the_backend_stay_in_order_with_small_requests_of_other_clients()
+    {
+        // A large SET for the master is written from its client's buffer straight into the backend's output and flushed
+        // at the end of the event batch; small requests other clients queue in the same batch must leave behind it, not
+        // ahead of it in a direct send. Writers send one SET plus an INCR of their own counter at a time (so the
+        // backend's output is usually free and the straight path is taken), while other clients pipeline INCRs.
+        const int Writers = 8;
+        const int SetsPerWriter = 25;
+        const int Counters = 8;
+        const int IncrsPerCounter = 400;
+        int[] sizes = [16 * 1024 + 1, 20_000, 64 * 1024, 100_000, 300_000];
+        var prefix = StandaloneProxyFixture.NewPrefix("straight-sets");
+        await WithClientsAsync(Writers + Counters, TimeSpan.FromSeconds(60), clients => Task.WhenAll(
+            clients.Take(Writers).Select((client, index) => WriteAsync(client, index))
+                .Concat(clients.Skip(Writers).Select((client, index) => CountAsync(client, Writers + index)))));
+
+        async Task WriteAsync(RawRespClient client, int index)
+        {
+            var random = new Random(500 + index);
+            var values = new byte[SetsPerWriter][];
+            for (int i = 0; i < SetsPerWriter; i++)
+            {
+                values[i] = new byte[sizes[random.Next(sizes.Length)]];
+                random.NextBytes(values[i]);
+                var pair = new RespBatch()
+                    .Add(Encoding.ASCII.GetBytes("SET"), Encoding.ASCII.GetBytes($"{prefix}{index}:{i}"), values[i])
+                    .Add("INCR", $"{prefix}counter:{index}");
+                await client.SendRawAsync(pair.Bytes);
+                Assert.Equal("+OK", (await client.ReadAsync()).ToString());
+                var counter = await client.ReadAsync();
+                Assert.True(counter.Type == ':' && counter.Integer == i + 1, $"writer {index}, INCR {i}: expected :{i + 1}, got {counter}");
+            }
+
+            for (int i = 0; i < SetsPerWriter; i++)
+            {
+                var reply = await client.CommandAsync("GET", $"{prefix}{index}:{i}");
+                Assert.True(reply.Type == '$' && values[i].AsSpan().SequenceEqual(reply.Bulk),
+                    $"writer {index}, value {i} ({values[i].Length} bytes): got '{reply.Type}' with {reply.Bulk?.Length} bytes");
+            }
+        }
+
+        async Task CountAsync(RawRespClient client, int index)
+        {
+            for (int done = 0; done < IncrsPerCounter; done += 20)
+            {
+                var batch = new RespBatch();
+                for (int i = 0; i < 20; i++)
+                {
+                    batch.Add("INCR", $"{prefix}counter:{index}");
+                }
+
+                await client.SendRawAsync(batch.Bytes);
+                for (int i = 1; i <= 20; i++)
+                {
+                    var counter = await client.ReadAsync();
+                    Assert.True(counter.Type == ':' && counter.Integer == done + i, $"counter client {index}: expected :{done + i}, got {counter}");
+                }
+            }
+        }
+    }
+
     // Opens `count` clients at once, runs `body` with them, and closes every one of them whatever the body does.
     private async Task WithClientsAsync(int count, TimeSpan? timeout, Func<RawRespClient[], Task> body)
     {
