@@ -186,20 +186,10 @@ internal sealed partial class ClientSession
     // this client's input when they can be (BackendConnection.TryWriteNow), skipping the copy into their slot.
     private const int WriteNowMinimum = 16 * 1024;
 
-    // The write goes to an open master (no hold) at once, or returns false with nothing done (the caller copies the
+    // The write goes to an open master (no hold) at once, or returns false with nothing written (the caller copies the
     // request into its slot and routes it as usual: it may then be held and sent later, which needs the copy).
-    private bool TryWriteNowToMaster(GroupRoute group, PendingReply slot, in ReadOnlySequence<byte> frame)
-    {
-        if (group.Hold.IsActive || group.Master is not { AcceptsWrites: true } master || master.GetConnection(Id) is not { } routed)
-        {
-            return false;
-        }
-
-        slot.Group = group;
-        slot.NeedsMaster = true;
-        var connection = _stickyConnections.Choose(routed, slot);
-        return connection.TryWriteNow(slot, frame);
-    }
+    private bool TryWriteNowToMaster(GroupRoute group, PendingReply slot, in ReadOnlySequence<byte> frame) =>
+        group.RouteToOpenMaster(slot, Id) is { } routed && _stickyConnections.Choose(routed, slot).TryWriteNow(slot, frame);
 
     private void Send(PendingReply slot, BackendConnection? connection)
     {

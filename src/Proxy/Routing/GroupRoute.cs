@@ -34,21 +34,22 @@ internal sealed class GroupRoute
     /// <summary>
     /// A connection for a request only the master may run, or null when it was held (or answered) instead.
     /// </summary>
-    public BackendConnection? RouteToMaster(PendingReply slot, long affinity)
+    public BackendConnection? RouteToMaster(PendingReply slot, long affinity) =>
+        RouteToOpenMaster(slot, affinity) ?? Hold.RouteOrHold(slot, Master, affinity);
+
+    /// <summary>
+    /// The fast path of <see cref="RouteToMaster"/>: the master's connection when no hold is active and the master takes
+    /// writes and is connected; otherwise null, with nothing held or answered (the caller routes the slot again).
+    /// </summary>
+    public BackendConnection? RouteToOpenMaster(PendingReply slot, long affinity)
     {
         slot.Group = this;
         slot.NeedsMaster = true;
-        if (!Hold.IsActive && Master is { AcceptsWrites: true } master)
-        {
-            var connection = master.GetConnection(affinity);
-            if (connection is not null)
-            {
-                return connection;
-            }
-        }
-
-        return Hold.RouteOrHold(slot, Master, affinity);
+        return OpenMasterConnection(affinity);
     }
+
+    private BackendConnection? OpenMasterConnection(long affinity) =>
+        !Hold.IsActive && Master is { AcceptsWrites: true } master ? master.GetConnection(affinity) : null;
 
     /// <summary>
     /// A connection for a read-only request under the group's read policy, or null when it was held or answered.
@@ -60,7 +61,7 @@ internal sealed class GroupRoute
             case ReadPolicy.Master:
                 return RouteToMaster(slot, affinity);
             case ReadPolicy.PreferMaster:
-                if (!Hold.IsActive && Master is { AcceptsWrites: true } master && master.GetConnection(affinity) is { } fromMaster)
+                if (OpenMasterConnection(affinity) is { } fromMaster)
                 {
                     slot.Group = this;
                     return fromMaster;
