@@ -433,28 +433,23 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature,
                 }
 
                 var buffer = result.Buffer;
-                while (!buffer.IsEmpty)
+                while (true)
                 {
-                    long sent = SendSome(buffer);
-                    if (sent < 0)
+                    if (!SendWhileWritable(ref buffer))
                     {
-                        Abort(new ConnectionAbortedException("send failed"));
                         return;
                     }
 
-                    if (sent == 0)
+                    if (buffer.IsEmpty)
                     {
-                        await WaitWritableAsync();
-                        if (Volatile.Read(ref _aborted) != 0)
-                        {
-                            return;
-                        }
-
-                        continue;
+                        break;
                     }
 
-                    Interlocked.Add(ref _bytesSent, sent);
-                    buffer = buffer.Slice(sent);
+                    await WaitWritableAsync();
+                    if (Volatile.Read(ref _aborted) != 0)
+                    {
+                        return;
+                    }
                 }
 
                 reader.AdvanceTo(result.Buffer.End);
@@ -474,27 +469,34 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature,
 
     public long TrySend(in ReadOnlySequence<byte> data)
     {
-        long total = 0;
         var rest = data;
+        SendWhileWritable(ref rest);
+        return data.Length - rest.Length;
+    }
+
+    // Sends from the front of `rest` (and slices it) until it is empty, the socket buffer is full or the connection is
+    // aborted; counts what was sent. Returns false when a send failed: the connection is then aborted.
+    private bool SendWhileWritable(ref ReadOnlySequence<byte> rest)
+    {
         while (!rest.IsEmpty && Volatile.Read(ref _aborted) == 0)
         {
             long sent = SendSome(rest);
             if (sent < 0)
             {
                 Abort(new ConnectionAbortedException("send failed"));
+                return false;
             }
 
-            if (sent <= 0)
+            if (sent == 0)
             {
                 break;
             }
 
             Interlocked.Add(ref _bytesSent, sent);
-            total += sent;
             rest = rest.Slice(sent);
         }
 
-        return total;
+        return true;
     }
 
     // Bytes sent (a prefix of the buffer), 0 when the socket buffer is full, -1 when the connection failed.
