@@ -125,11 +125,18 @@ internal sealed class PendingReply
         }
         else
         {
-            // INFO only: its transform reads a sequence.
-            Transform.Apply(new ReadOnlySequence<byte>(frame.ToArray()), Reply);
+            ApplyTransform(frame);
         }
 
         MarkDone();
+    }
+
+    // Out of line: the sequence it builds would otherwise be a local that every reply's call zeroes first.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void ApplyTransform(ReadOnlySpan<byte> frame)
+    {
+        // INFO only: its transform reads a sequence.
+        Transform!.Apply(new ReadOnlySequence<byte>(frame.ToArray()), Reply);
     }
 
     /// <summary>Answers with an error line; <paramref name="error"/> has no '-' and no CRLF.</summary>

@@ -15,6 +15,10 @@ internal sealed class PooledBuffer : IBufferWriter<byte>
     private byte[] _array = [];
     private int _written;
 
+    // Whether _array came from LargeArrayPool, kept here so resets and releases need not touch the array: by the time a
+    // slot is recycled its arrays have usually left the cache.
+    private bool _large;
+
     public ReadOnlySpan<byte> WrittenSpan => _array.AsSpan(0, _written);
 
     public ReadOnlyMemory<byte> WrittenMemory => _array.AsMemory(0, _written);
@@ -64,10 +68,11 @@ internal sealed class PooledBuffer : IBufferWriter<byte>
     /// <summary>Hands a large array back to its pool now, dropping the contents, rather than at the next reset.</summary>
     public void ReleaseIfLarge()
     {
-        if (_array.Length > KeepAtMost)
+        if (_large)
         {
             ReturnArray(_array);
             _array = [];
+            _large = false;
             _written = 0;
         }
     }
@@ -88,6 +93,7 @@ internal sealed class PooledBuffer : IBufferWriter<byte>
         }
 
         _array = next;
+        _large = next.Length > KeepAtMost;
     }
 
     // Arrays a slot may keep come from the shared pool; larger ones from (and back to) LargeArrayPool.
