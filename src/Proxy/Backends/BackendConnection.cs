@@ -38,7 +38,12 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
     private readonly ConcurrentQueue<PendingReply> _inFlight = new();
     private readonly List<ClientSession> _touchedSessions = [];
     private RespFrameScanner _scanner;
+
+    // The output's single writer: held while writing, never across a wait. A flush that waits for the socket is marked
+    // by _flushPending instead, so a large write can still go into the output meanwhile (TryWriteNow); the flush's
+    // completion sends whatever was written or queued while it waited.
     private int _sending;
+    private int _flushPending;
     private int _awaitingReplies;
     private int _endOfBatchScheduled;
     private long _progressAt;
@@ -59,6 +64,9 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
     }
 
     public bool IsAlive => Volatile.Read(ref _dead) == 0;
+
+    /// <summary>Large writes that went into the output while a flush waited for the socket (diagnostics, tests).</summary>
+    public long WritesBehindWaitingFlush { get; private set; }
 
     public BackendServer Server => _server;
 
@@ -119,6 +127,19 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
                 return;
             }
 
+            if (Volatile.Read(ref _flushPending) != 0)
+            {
+                // The waiting flush's completion sends what is queued. Looked at again after letting the flag go: that
+                // completion may have come in between and found the flag taken (both sides fence, so one of them sees it).
+                Interlocked.Exchange(ref _sending, 0);
+                if (Volatile.Read(ref _flushPending) != 0)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
             long now = Environment.TickCount64;
             // Sent straight from a staging buffer when everything flushed earlier is on the wire (StagedWrites), unless
             // the last batch outgrew the staging buffer: batches that large (deep pipelines) would be staged in part,
@@ -140,6 +161,8 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
                 var flush = _output.FlushAsync();
                 if (!flush.IsCompletedSuccessfully)
                 {
+                    Volatile.Write(ref _flushPending, 1);
+                    Interlocked.Exchange(ref _sending, 0);
                     _ = FinishFlushAsync(flush);
                     return;
                 }
@@ -202,9 +225,11 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
     /// <summary>
     /// Writes a large request for the master from the client's input straight into this connection's output, behind
     /// everything queued earlier, instead of copying it into its slot first and from there into the output: one copy
-    /// of the value instead of two. The output is flushed after the loop's current batch, with the other requests.
-    /// Returns false, having written nothing, when this thread cannot take the output at once (a flush is waiting
-    /// for the socket), outside an epoll loop, or when the server no longer takes writes (the request must be held).
+    /// of the value instead of two. The output is flushed after the loop's current batch, with the other requests, or,
+    /// while a flush waits for the socket, when that flush completes: deep pipelines of large writes fill the socket,
+    /// and waiting for it must not cost them the copy. Returns false, having written nothing, when another thread is
+    /// writing to the output at that moment, outside an epoll loop, or when the server no longer takes writes (the
+    /// request must be held).
     /// </summary>
     /// <remarks>
     /// The slot keeps no copy, so only a request that is never sent anywhere again may come here: a write to a master
@@ -223,6 +248,11 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
         {
             Interlocked.Exchange(ref _sending, 0);
             return false;
+        }
+
+        if (Volatile.Read(ref _flushPending) != 0)
+        {
+            WritesBehindWaitingFlush++;
         }
 
         long now = Environment.TickCount64;
@@ -264,7 +294,7 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
             Fail(ex.Message);
         }
 
-        Interlocked.Exchange(ref _sending, 0);
+        Volatile.Write(ref _flushPending, 0);
         SendNow();
     }
 

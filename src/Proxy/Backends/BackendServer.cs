@@ -117,7 +117,9 @@ internal sealed partial class BackendServer : IAsyncDisposable
         return null;
     }
 
-    /// <summary>Aborts connections that owe replies and have answered nothing for longer than the timeout.</summary>
+    /// <summary>Large writes its current connections put behind a flush that waited for the socket (diagnostics, tests).</summary>
+    public long WritesBehindWaitingFlush => _connections.Sum(connection => connection?.WritesBehindWaitingFlush ?? 0);
+
     /// <summary>A connection went from owing nothing to owing replies: the timeout check must run.</summary>
     public void OnAwaitingReplies() => _timeoutCheck.Arm();
 

@@ -1,4 +1,7 @@
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using RespProxy.Backends;
+using RespProxy.IntegrationTests.Infrastructure;
 using RespProxy.TestSupport;
 using Xunit;
 
@@ -398,6 +401,100 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
                     var counter = await client.ReadAsync();
                     Assert.True(counter.Type == ':' && counter.Integer == done + i, $"counter client {index}: expected :{done + i}, got {counter}");
                 }
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Large_sets_written_while_the_backend_does_not_read_keep_their_order_and_bytes()
+    {
+        // Redis is stopped (SIGSTOP) while writers pipeline large SETs, so the backend's socket fills and its flush waits.
+        // Large SETs arriving meanwhile go into the output behind that flush (no copy into their slots), together with
+        // the small INCRs other clients queue; once Redis runs again every acknowledgement, counter and value must be
+        // the client's own, in its order. Its own proxy: the stop must not run into the fixture's request timeout.
+        const int Writers = 4;
+        const int SetsPerWriter = 16;
+        const int Counters = 4;
+        const int IncrsPerCounter = 50;
+        const int ValueSize = 512 * 1024;
+        await using var redis = await RedisServerProcess.StartAsync();
+        await using var proxy = await ProxyTestHost.StartStandaloneAsync(redis.EndPoint, "--Backend:RequestTimeoutMs=120000");
+        var clients = await Task.WhenAll(Enumerable.Range(0, Writers + Counters).Select(_ => RawRespClient.ConnectAsync(proxy.Host, proxy.Port, TimeSpan.FromSeconds(60))));
+        try
+        {
+            await Wait.UntilAsync(async () => !(await clients[0].CommandAsync("EXISTS", "warmup")).IsError, TimeSpan.FromSeconds(15), "the proxy to reach its backend", redis.Diagnostics);
+            var server = proxy.Services.GetRequiredService<BackendPool>().Servers.Single();
+            long before = server.WritesBehindWaitingFlush;
+            var random = new Random(700);
+            var values = new byte[Writers][][];
+            var sends = new List<Task>();
+            redis.Suspend();
+            try
+            {
+                for (int writer = 0; writer < Writers; writer++)
+                {
+                    var batch = new RespBatch();
+                    values[writer] = new byte[SetsPerWriter][];
+                    for (int i = 0; i < SetsPerWriter; i++)
+                    {
+                        values[writer][i] = new byte[ValueSize];
+                        random.NextBytes(values[writer][i]);
+                        batch.Add(Encoding.ASCII.GetBytes("SET"), Encoding.ASCII.GetBytes($"waiting-flush:{writer}:{i}"), values[writer][i]);
+                        batch.Add("INCR", $"waiting-flush:counter:{writer}");
+                    }
+
+                    sends.Add(clients[writer].SendRawAsync(batch.Bytes));
+                }
+
+                for (int counter = Writers; counter < Writers + Counters; counter++)
+                {
+                    var batch = new RespBatch();
+                    for (int i = 0; i < IncrsPerCounter; i++)
+                    {
+                        batch.Add("INCR", $"waiting-flush:counter:{counter}");
+                    }
+
+                    sends.Add(clients[counter].SendRawAsync(batch.Bytes));
+                }
+
+                await Wait.UntilAsync(() => server.WritesBehindWaitingFlush > before, TimeSpan.FromSeconds(30), "a large SET written behind a waiting flush", redis.Diagnostics);
+            }
+            finally
+            {
+                redis.Resume();
+            }
+
+            // Read while the rest is still being sent: a client that only reads at the end could hold its sends back.
+            await Task.WhenAll(sends.Concat(Enumerable.Range(0, Writers + Counters).Select(async index =>
+            {
+                var client = clients[index];
+                for (int i = 0; i < (index < Writers ? SetsPerWriter : IncrsPerCounter); i++)
+                {
+                    if (index < Writers)
+                    {
+                        Assert.Equal("+OK", (await client.ReadAsync()).ToString());
+                    }
+
+                    var counter = await client.ReadAsync();
+                    Assert.True(counter.Type == ':' && counter.Integer == i + 1, $"client {index}, INCR {i}: expected :{i + 1}, got {counter}");
+                }
+            })));
+
+            for (int writer = 0; writer < Writers; writer++)
+            {
+                for (int i = 0; i < SetsPerWriter; i++)
+                {
+                    var reply = await clients[writer].CommandAsync("GET", $"waiting-flush:{writer}:{i}");
+                    Assert.True(reply.Type == '$' && values[writer][i].AsSpan().SequenceEqual(reply.Bulk),
+                        $"writer {writer}, value {i}: got '{reply.Type}' with {reply.Bulk?.Length} bytes");
+                }
+            }
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
             }
         }
     }
