@@ -228,8 +228,9 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
     /// of the value instead of two. The output is flushed after the loop's current batch, with the other requests, or,
     /// while a flush waits for the socket, when that flush completes: deep pipelines of large writes fill the socket,
     /// and waiting for it must not cost them the copy. Returns false, having written nothing, when another thread is
-    /// writing to the output at that moment, outside an epoll loop, or when the server no longer takes writes (the
-    /// request must be held).
+    /// writing to the output at that moment, outside an epoll loop, when the server no longer takes writes (the
+    /// request must be held), or when a flush waits and the server has answered nothing for
+    /// <see cref="BackendServer.StallGraceMs"/>.
     /// </summary>
     /// <remarks>
     /// The slot keeps no copy, so only a request that is never sent anywhere again may come here: a write to a master
@@ -250,12 +251,21 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
             return false;
         }
 
+        long now = Environment.TickCount64;
         if (Volatile.Read(ref _flushPending) != 0)
         {
+            if (now - Volatile.Read(ref _progressAt) > _server.StallGraceMs)
+            {
+                // Behind the flush of a server that answers, never of one that stopped: it may be failed over
+                // meanwhile, and a write still queued is then held and sent to the new master (WriteQueued), while one
+                // in this output would reach the demoted server if it came back, and be lost when it resyncs.
+                Interlocked.Exchange(ref _sending, 0);
+                return false;
+            }
+
             WritesBehindWaitingFlush++;
         }
 
-        long now = Environment.TickCount64;
         var output = new StagedWrites(_output, direct: null);
         int written = WriteQueued(ref output, now, acceptsWrites, out _);
         output.Commit();
