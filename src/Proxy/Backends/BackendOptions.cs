@@ -20,6 +20,13 @@ public sealed class BackendOptions
     /// </summary>
     public int RequestTimeoutMs { get; set; } = 5000;
 
+    /// <summary>
+    /// Not an option: a twentieth of <see cref="RequestTimeoutMs"/> (at least 10 ms). The timeout check runs this often
+    /// (at most every 250 ms), so a stall is noticed at most 5% late; and a connection that answered within it still
+    /// counts as answering (large writes go behind its waiting flush, BackendConnection.TryWriteNow).
+    /// </summary>
+    public int ReplyGraceMs => Math.Max(10, RequestTimeoutMs / 20);
+
     public int ReconnectMinDelayMs { get; set; } = 50;
 
     public int ReconnectMaxDelayMs { get; set; } = 2000;

@@ -25,7 +25,7 @@ internal sealed class BackendPool : IAsyncDisposable
         _options = options.Value;
         _logger = loggerFactory.CreateLogger("RespProxy.Backends");
         _connector = connector;
-        _timeoutCheck = new OnDemandTimer(TimeoutCheckPeriod(_options.RequestTimeoutMs), CheckTimeouts);
+        _timeoutCheck = new OnDemandTimer(TimeoutCheckPeriod(_options), CheckTimeouts);
     }
 
     /// <summary>The server at <paramref name="endpoint"/>, created (and connecting) on first use.</summary>
@@ -48,8 +48,8 @@ internal sealed class BackendPool : IAsyncDisposable
     /// <summary>Every server so far; a snapshot replaced when one is added, so the timeout timer allocates nothing (read only: shared).</summary>
     public BackendServer[] Servers => Volatile.Read(ref _snapshot);
 
-    private static TimeSpan TimeoutCheckPeriod(int requestTimeoutMs) =>
-        TimeSpan.FromMilliseconds(Math.Clamp(requestTimeoutMs / 20, 10, 250));
+    private static TimeSpan TimeoutCheckPeriod(BackendOptions options) =>
+        TimeSpan.FromMilliseconds(Math.Min(options.ReplyGraceMs, 250));
 
     // Returns true while replies are owed somewhere: the check runs again.
     private bool CheckTimeouts()

@@ -118,11 +118,11 @@ internal sealed partial class BackendServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// How long a connection may answer nothing and still count as answering: a twentieth of the request timeout (250 ms
-    /// by default), the fraction the timeout check runs at. Large writes go behind a flush waiting for the socket only
-    /// while the server answers (<see cref="BackendConnection.TryWriteNow"/>).
+    /// How long a connection may answer nothing and still count as answering (<see cref="BackendOptions.ReplyGraceMs"/>).
+    /// Large writes go behind a flush waiting for the socket only while the server answers
+    /// (<see cref="BackendConnection.TryWriteNow"/>).
     /// </summary>
-    public int StallGraceMs => Math.Max(10, _options.RequestTimeoutMs / 20);
+    public int StallGraceMs => _options.ReplyGraceMs;
 
     /// <summary>Large writes its current connections put behind a flush that waited for the socket (diagnostics, tests).</summary>
     public long WritesBehindWaitingFlush => _connections.Sum(connection => connection?.WritesBehindWaitingFlush ?? 0);
