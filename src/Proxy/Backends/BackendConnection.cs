@@ -39,9 +39,9 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
     private readonly List<ClientSession> _touchedSessions = [];
     private RespFrameScanner _scanner;
 
-    // The output's single writer: held while writing, never across a wait. A flush that waits for the socket is marked
-    // by _flushPending instead, so a large write can still go into the output meanwhile (TryWriteNow); the flush's
-    // completion sends whatever was written or queued while it waited.
+    // The output's single writer: held while writing, never across a wait. A send that waits for the socket (a flush of
+    // the pipe, or a lent batch's direct send) is marked by _flushPending instead, so a large write can still join the
+    // output meanwhile (TryWriteNow); the wait's completion sends whatever was written or queued while it waited.
     private int _sending;
     private int _flushPending;
     private int _awaitingReplies;
@@ -50,6 +50,8 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
 
     // Only the holder of the send flag touches these.
     private DirectSendGate _directSend;
+    private LentBatch? _lent;
+    private bool _lentWaited;
     private long _lastBatchBytes;
     private int _dead;
     private byte[] _failureReply = Array.Empty<byte>();
@@ -67,6 +69,12 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
 
     /// <summary>Large writes that went into the output while a flush waited for the socket (diagnostics, tests).</summary>
     public long WritesBehindWaitingFlush { get; private set; }
+
+    /// <summary>Large writes sent from their client's input, never copied (diagnostics, tests).</summary>
+    public long WritesLentFromClientInput { get; private set; }
+
+    /// <summary>Times a batch with lent writes found the socket full and waited for it (diagnostics, tests).</summary>
+    public long LentBatchWaits { get; private set; }
 
     public BackendServer Server => _server;
 
@@ -141,13 +149,27 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
             }
 
             long now = Environment.TickCount64;
-            // Sent straight from a staging buffer when everything flushed earlier is on the wire (StagedWrites), unless
-            // the last batch outgrew the staging buffer: batches that large (deep pipelines) would be staged in part,
-            // then copied into the pipe after all.
-            var output = new StagedWrites(_output, _lastBatchBytes > StagedWrites.StagingSize ? null : _directSend.IfIdle(_output));
-            CountWritten(WriteQueued(ref output, now, _server.AcceptsWrites, out _lastBatchBytes), now);
-            output.Commit();
-            _directSend.Sent(output.SentDirectly);
+            if (_lent is { IsEmpty: false } lent)
+            {
+                if (SendLentBatch(lent, now))
+                {
+                    // The rest of the batch waits for the socket, as a flush would (see _flushPending).
+                    Volatile.Write(ref _flushPending, 1);
+                    Interlocked.Exchange(ref _sending, 0);
+                    _ = FinishLentSendAsync();
+                    return;
+                }
+            }
+            else
+            {
+                // Sent straight from a staging buffer when everything flushed earlier is on the wire (StagedWrites),
+                // unless the last batch outgrew the staging buffer: batches that large (deep pipelines) would be staged
+                // in part, then copied into the pipe after all.
+                var output = new StagedWrites(_output, _lastBatchBytes > StagedWrites.StagingSize ? null : _directSend.IfIdle(_output));
+                CountWritten(WriteQueued(ref output, now, _server.AcceptsWrites, out _lastBatchBytes), now);
+                output.Commit();
+                _directSend.Sent(output.SentDirectly);
+            }
 
             if (!IsAlive)
             {
@@ -176,8 +198,71 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
         }
     }
 
+    // A batch holding lent requests (TryWriteNow) takes what was queued since, and goes out by gathered sends straight
+    // from the clients' blocks once the socket has taken everything flushed earlier (nothing goes into the pipe while
+    // the batch holds requests). Returns true when the socket is full and the rest must wait for it; that wait stands
+    // in for a flush's (_flushPending), so requests keep joining the batch meanwhile, behind it.
+    private bool SendLentBatch(LentBatch lent, long now)
+    {
+        bool afterWait = _lentWaited;
+        _lentWaited = false;
+        var writes = new LentWrites(lent, _output);
+        CountWritten(WriteQueued(ref writes, now, _server.AcceptsWrites, out _lastBatchBytes), now);
+        writes.Commit();
+        if (lent.IsEmpty)
+        {
+            // It outgrew its room and moved into the pipe.
+            return false;
+        }
+
+        if (!IsAlive)
+        {
+            // Its requests were answered with the connection's error (FailQueued).
+            lent.Clear();
+            return false;
+        }
+
+        bool idle = _directSend.IfIdle(_output) is not null;
+        long sent = idle ? _directSend.TrySend(lent.Parts) : 0;
+        lent.Consume(sent);
+        if (lent.IsEmpty)
+        {
+            return false;
+        }
+
+        if (!idle || (sent == 0 && afterWait))
+        {
+            // The pipe is not idle, or nothing was taken although the socket was reported writable (the connection is
+            // failing): the pipe's flush and send loop take over, with their own handling of a failed connection.
+            var rest = new GatheredWrites(_output);
+            lent.MoveTo(ref rest);
+            rest.Commit();
+            return false;
+        }
+
+        _lentWaited = true;
+        LentBatchWaits++;
+        return true;
+    }
+
+    private async Task FinishLentSendAsync()
+    {
+        try
+        {
+            await _directSend.WaitWritableAsync();
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionResetException or OperationCanceledException)
+        {
+            Fail(ex.Message);
+        }
+
+        Volatile.Write(ref _flushPending, 0);
+        SendNow();
+    }
+
     // Writes every queued request (only the holder of the send flag calls this); returns how many were written.
-    private int WriteQueued(ref StagedWrites output, long now, bool acceptsWrites, out long bytes)
+    private int WriteQueued<TWriter>(ref TWriter output, long now, bool acceptsWrites, out long bytes)
+        where TWriter : IFrameWriter, allows ref struct
     {
         int written = 0;
         bytes = 0;
@@ -223,14 +308,14 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
     }
 
     /// <summary>
-    /// Writes a large request for the master from the client's input straight into this connection's output, behind
-    /// everything queued earlier, instead of copying it into its slot first and from there into the output: one copy
-    /// of the value instead of two. The output is flushed after the loop's current batch, with the other requests, or,
-    /// while a flush waits for the socket, when that flush completes: deep pipelines of large writes fill the socket,
-    /// and waiting for it must not cost them the copy. Returns false, having written nothing, when another thread is
-    /// writing to the output at that moment, outside an epoll loop, when the server no longer takes writes (the
-    /// request must be held), or when a flush waits and the server has answered nothing for
-    /// <see cref="BackendServer.StallGraceMs"/>.
+    /// Sends a large request for the master behind everything queued earlier without copying it into its slot. While
+    /// nothing unflushed waits in the output, it is not copied at all: it joins a <see cref="LentBatch"/> and leaves from
+    /// the client's input blocks with the batch's gathered send, after the loop's current batch of events or, while the
+    /// socket is full, as it takes more (deep pipelines of large writes fill it, and waiting for it must not cost them
+    /// a copy). Otherwise it is copied into the output once, and flushed with it. Returns false, having written
+    /// nothing, when another thread is writing to the output at that moment, outside an epoll loop, when the server no
+    /// longer takes writes (the request must be held), or when a send waits for the socket and the server has answered
+    /// nothing for <see cref="BackendServer.StallGraceMs"/>.
     /// </summary>
     /// <remarks>
     /// The slot keeps no copy, so only a request that is never sent anywhere again may come here: a write to a master
@@ -252,7 +337,8 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
         }
 
         long now = Environment.TickCount64;
-        if (Volatile.Read(ref _flushPending) != 0)
+        bool flushPending = Volatile.Read(ref _flushPending) != 0;
+        if (flushPending)
         {
             if (now - Volatile.Read(ref _progressAt) > _server.StallGraceMs)
             {
@@ -266,14 +352,33 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
             WritesBehindWaitingFlush++;
         }
 
-        var output = new StagedWrites(_output, direct: null);
-        int written = WriteQueued(ref output, now, acceptsWrites, out _);
-        output.Commit();
-        slot.SentAt = now;
-        _inFlight.Enqueue(slot);
-        foreach (var segment in request)
+        int written;
+        if (_lent is { IsEmpty: false } || (_output.UnflushedBytes == 0 && (flushPending || _directSend.IfIdle(_output) is not null)))
         {
-            _output.Write(segment.Span);
+            // Nothing unflushed in the pipe: the request stays in the client's input until the batch is sent
+            // (SendLentBatch), at the end of the loop's batch or when the waiting flush completes.
+            var lent = new LentWrites(_lent ??= new LentBatch(), _output);
+            written = WriteQueued(ref lent, now, acceptsWrites, out _);
+            slot.SentAt = now;
+            _inFlight.Enqueue(slot);
+            if (lent.Lend(request))
+            {
+                WritesLentFromClientInput++;
+            }
+
+            lent.Commit();
+        }
+        else
+        {
+            var output = new StagedWrites(_output, direct: null);
+            written = WriteQueued(ref output, now, acceptsWrites, out _);
+            output.Commit();
+            slot.SentAt = now;
+            _inFlight.Enqueue(slot);
+            foreach (var segment in request)
+            {
+                _output.Write(segment.Span);
+            }
         }
 
         CountWritten(written + 1, now);

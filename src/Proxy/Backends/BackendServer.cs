@@ -127,6 +127,12 @@ internal sealed partial class BackendServer : IAsyncDisposable
     /// <summary>Large writes its current connections put behind a flush that waited for the socket (diagnostics, tests).</summary>
     public long WritesBehindWaitingFlush => _connections.Sum(connection => connection?.WritesBehindWaitingFlush ?? 0);
 
+    /// <summary>Large writes its current connections sent from their clients' input (diagnostics, tests).</summary>
+    public long WritesLentFromClientInput => _connections.Sum(connection => connection?.WritesLentFromClientInput ?? 0);
+
+    /// <summary>Times its current connections' batches of lent writes waited for the socket (diagnostics, tests).</summary>
+    public long LentBatchWaits => _connections.Sum(connection => connection?.LentBatchWaits ?? 0);
+
     /// <summary>A connection went from owing nothing to owing replies: the timeout check must run.</summary>
     public void OnAwaitingReplies() => _timeoutCheck.Arm();
 

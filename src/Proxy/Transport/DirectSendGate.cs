@@ -24,6 +24,20 @@ internal struct DirectSendGate(IDirectSendFeature? feature)
     /// <summary>Counts bytes sent directly.</summary>
     public void Sent(long bytes) => _flushed += bytes;
 
+    /// <summary>
+    /// Sends what the socket takes of <paramref name="parts"/> and counts it; only after <see cref="IfIdle"/> allowed a
+    /// direct send and nothing went into the pipe since.
+    /// </summary>
+    public long TrySend(ReadOnlySpan<ReadOnlyMemory<byte>> parts)
+    {
+        long sent = feature!.TrySend(parts);
+        _flushed += sent;
+        return sent;
+    }
+
+    /// <summary>Waits for the socket to take more after <see cref="TrySend"/> found it full.</summary>
+    public readonly Task WaitWritableAsync() => feature!.WaitWritableAsync();
+
     /// <summary>Counts what is about to be flushed; false when there is nothing to flush.</summary>
     public bool Flushing(PipeWriter output)
     {

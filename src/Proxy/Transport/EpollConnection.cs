@@ -474,6 +474,45 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature,
         return data.Length - rest.Length;
     }
 
+    public long TrySend(ReadOnlySpan<ReadOnlyMemory<byte>> parts)
+    {
+        long total = 0;
+        int index = 0;
+        int offset = 0;
+        while (index < parts.Length && Volatile.Read(ref _aborted) == 0)
+        {
+            long sent = SendParts(parts, index, offset);
+            if (sent < 0)
+            {
+                Abort(new ConnectionAbortedException("send failed"));
+                break;
+            }
+
+            if (sent == 0)
+            {
+                break;
+            }
+
+            Interlocked.Add(ref _bytesSent, sent);
+            total += sent;
+            for (long left = sent; left > 0;)
+            {
+                int rest = parts[index].Length - offset;
+                if (left < rest)
+                {
+                    offset += (int)left;
+                    break;
+                }
+
+                left -= rest;
+                index++;
+                offset = 0;
+            }
+        }
+
+        return total;
+    }
+
     // Sends from the front of `rest` (and slices it) until it is empty, the socket buffer is full or the connection is
     // aborted; counts what was sent. Returns false when a send failed: the connection is then aborted.
     private bool SendWhileWritable(ref ReadOnlySequence<byte> rest)
@@ -601,13 +640,58 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature,
         }
     }
 
+    // One sendmsg for up to MaxSendVectors parts, starting `offset` bytes into parts[index].
+    private unsafe long SendParts(ReadOnlySpan<ReadOnlyMemory<byte>> parts, int index, int offset)
+    {
+        var vectors = stackalloc IoVector[MaxSendVectors];
+        var pins = new SendPins();
+        int count = 0;
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            for (int i = index; i < parts.Length && count < MaxSendVectors; i++)
+            {
+                var part = i == index ? parts[i][offset..] : parts[i];
+                if (part.IsEmpty)
+                {
+                    continue;
+                }
+
+                pins[count] = part.Pin();
+                vectors[count].Base = (byte*)pins[count].Pointer;
+                vectors[count].Length = (nuint)part.Length;
+                count++;
+            }
+
+            var message = new MessageHeader { Vectors = vectors, VectorCount = (nuint)count };
+            return SendResult(sendmsg(Fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL));
+        }
+        catch (ObjectDisposedException)
+        {
+            return -1;
+        }
+        finally
+        {
+            for (int i = 0; i < count; i++)
+            {
+                pins[i].Dispose();
+            }
+
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
     [System.Runtime.CompilerServices.InlineArray(MaxSendVectors)]
     private struct SendPins
     {
         private MemoryHandle _first;
     }
 
-    private Task WaitWritableAsync()
+    public Task WaitWritableAsync()
     {
         // Completed by the loop thread on EPOLLOUT, and the send loop goes on right there, inline: with asynchronous
         // continuations it went on on a thread-pool worker, which then also ran the flushes it released (a backend's

@@ -9,7 +9,7 @@ namespace RespProxy.Transport;
 /// are written through on their own, so a large one never makes the pipe allocate an outsized segment.
 /// Call <see cref="Commit"/> before flushing.
 /// </summary>
-internal ref struct GatheredWrites(PipeWriter writer)
+internal ref struct GatheredWrites(PipeWriter writer) : IFrameWriter
 {
     public const int SmallFrame = 4096;
 

@@ -27,4 +27,17 @@ internal interface IDirectSendFeature
     /// pipe.
     /// </summary>
     long TrySend(in ReadOnlySequence<byte> data);
+
+    /// <summary>
+    /// <see cref="TrySend(in ReadOnlySequence{byte})"/> for data in separate parts, gathered into as few system calls as
+    /// the socket takes: a batch of requests interleaved with large ones lent from clients' input buffers.
+    /// </summary>
+    long TrySend(ReadOnlySpan<ReadOnlyMemory<byte>> parts);
+
+    /// <summary>
+    /// Completes when the socket takes more after a direct send found it full, or when the connection is aborted.
+    /// Only while the transport's own send loop has nothing to send (everything flushed into the pipe is on the socket,
+    /// and nothing is flushed until this completes): the two must never wait at once.
+    /// </summary>
+    Task WaitWritableAsync();
 }

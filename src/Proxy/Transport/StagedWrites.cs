@@ -10,7 +10,7 @@ namespace RespProxy.Transport;
 /// buffer goes into the pipe whole (<see cref="GatheredWrites"/>) and leaves with one flush, as does whatever the socket
 /// did not take. Call <see cref="Commit"/> before flushing.
 /// </summary>
-internal ref struct StagedWrites
+internal ref struct StagedWrites : IFrameWriter
 {
     public const int StagingSize = 16 * 1024;
 

@@ -408,10 +408,11 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
     [Fact]
     public async Task Large_sets_written_while_the_backend_does_not_read_keep_their_order_and_bytes()
     {
-        // Redis is stopped (SIGSTOP) while writers pipeline large SETs, so the backend's socket fills and its flush waits.
-        // Large SETs arriving meanwhile go into the output behind that flush (no copy into their slots), together with
-        // the small INCRs other clients queue; once Redis runs again every acknowledgement, counter and value must be
-        // the client's own, in its order. Its own proxy: the stop must not run into the fixture's request timeout.
+        // Redis is stopped (SIGSTOP) while writers pipeline large SETs, so the backend's socket fills and the batch of
+        // SETs sent from the clients' input waits for it. Large SETs arriving meanwhile join that batch (never copied),
+        // together with the small INCRs other clients queue, while the clients' input blocks move on; once Redis runs
+        // again every acknowledgement, counter and value must be the client's own, in its order. Its own proxy: the
+        // stop must not run into the fixture's request timeout.
         const int Writers = 4;
         const int SetsPerWriter = 16;
         const int Counters = 4;
@@ -425,6 +426,7 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
             await Wait.UntilAsync(async () => !(await clients[0].CommandAsync("EXISTS", "warmup")).IsError, TimeSpan.FromSeconds(15), "the proxy to reach its backend", redis.Diagnostics);
             var server = proxy.Services.GetRequiredService<BackendPool>().Servers.Single();
             long before = server.WritesBehindWaitingFlush;
+            long waitsBefore = server.LentBatchWaits;
             var random = new Random(700);
             var values = new byte[Writers][][];
             var sends = new List<Task>();
@@ -458,6 +460,7 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
                 }
 
                 await Wait.UntilAsync(() => server.WritesBehindWaitingFlush > before, TimeSpan.FromSeconds(30), "a large SET written behind a waiting flush", redis.Diagnostics);
+                Assert.True(server.LentBatchWaits > waitsBefore, "no batch of SETs sent from the clients' input waited for the socket");
             }
             finally
             {
@@ -485,6 +488,71 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
                 for (int i = 0; i < SetsPerWriter; i++)
                 {
                     var reply = await clients[writer].CommandAsync("GET", $"waiting-flush:{writer}:{i}");
+                    Assert.True(reply.Type == '$' && values[writer][i].AsSpan().SequenceEqual(reply.Bulk),
+                        $"writer {writer}, value {i}: got '{reply.Type}' with {reply.Bulk?.Length} bytes");
+                }
+            }
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Large_sets_sent_from_the_clients_input_keep_their_bytes_while_that_input_moves_on()
+    {
+        // Large SETs to an idle backend are sent from the blocks their clients' input was received into, at the end of
+        // the loop's batch, after those clients' pipes have moved past them and received more. Every acknowledgement,
+        // counter and value must be the client's own; a block reused before it was sent would show as another
+        // request's bytes. Its own proxy, so the count of writes sent that way is this test's.
+        const int Writers = 12;
+        const int Rounds = 20;
+        const int Depth = 3;
+        await using var redis = await RedisServerProcess.StartAsync();
+        await using var proxy = await ProxyTestHost.StartStandaloneAsync(redis.EndPoint);
+        var clients = await Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => RawRespClient.ConnectAsync(proxy.Host, proxy.Port, TimeSpan.FromSeconds(60))));
+        try
+        {
+            await Wait.UntilAsync(async () => !(await clients[0].CommandAsync("EXISTS", "warmup")).IsError, TimeSpan.FromSeconds(15), "the proxy to reach its backend", redis.Diagnostics);
+            var server = proxy.Services.GetRequiredService<BackendPool>().Servers.Single();
+            var values = new byte[Writers][][];
+            await Task.WhenAll(Enumerable.Range(0, Writers).Select(async writer =>
+            {
+                var client = clients[writer];
+                var random = new Random(writer);
+                values[writer] = new byte[Rounds * Depth][];
+                for (int round = 0; round < Rounds; round++)
+                {
+                    // Sizes off the 16 KB block size, so requests start and end inside blocks shared with their neighbours.
+                    var batch = new RespBatch();
+                    for (int i = round * Depth; i < (round + 1) * Depth; i++)
+                    {
+                        values[writer][i] = new byte[random.Next(20_000, 200_000)];
+                        random.NextBytes(values[writer][i]);
+                        batch.Add(Encoding.ASCII.GetBytes("SET"), Encoding.ASCII.GetBytes($"lent:{writer}:{i}"), values[writer][i]);
+                        batch.Add("INCR", $"lent:counter:{writer}");
+                    }
+
+                    await client.SendRawAsync(batch.Bytes);
+                    for (int i = round * Depth; i < (round + 1) * Depth; i++)
+                    {
+                        Assert.Equal("+OK", (await client.ReadAsync()).ToString());
+                        var counter = await client.ReadAsync();
+                        Assert.True(counter.Type == ':' && counter.Integer == i + 1, $"client {writer}, INCR {i}: expected :{i + 1}, got {counter}");
+                    }
+                }
+            }));
+
+            Assert.True(server.WritesLentFromClientInput > 0, "no large SET was sent from its client's input");
+            for (int writer = 0; writer < Writers; writer++)
+            {
+                for (int i = 0; i < Rounds * Depth; i++)
+                {
+                    var reply = await clients[writer].CommandAsync("GET", $"lent:{writer}:{i}");
                     Assert.True(reply.Type == '$' && values[writer][i].AsSpan().SequenceEqual(reply.Bulk),
                         $"writer {writer}, value {i}: got '{reply.Type}' with {reply.Bulk?.Length} bytes");
                 }

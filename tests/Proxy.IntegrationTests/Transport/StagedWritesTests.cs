@@ -95,7 +95,7 @@ public sealed class StagedWritesTests
     private static byte[] Concat(byte[][] frames) => frames.SelectMany(frame => frame).ToArray();
 
     // A socket whose buffer takes at most `takes` bytes in all.
-    private sealed class FakeSocket(int takes) : IDirectSendFeature
+    internal sealed class FakeSocket(int takes) : IDirectSendFeature
     {
         public List<byte> Received { get; } = [];
 
@@ -111,5 +111,18 @@ public sealed class StagedWritesTests
             Received.AddRange(bytes[..taken]);
             return taken;
         }
+
+        public long TrySend(ReadOnlySpan<ReadOnlyMemory<byte>> parts)
+        {
+            var joined = new List<byte>();
+            foreach (var part in parts)
+            {
+                joined.AddRange(part.ToArray());
+            }
+
+            return TrySend(new ReadOnlySequence<byte>(joined.ToArray()));
+        }
+
+        public Task WaitWritableAsync() => throw new InvalidOperationException("staged writes never wait");
     }
 }
