@@ -23,10 +23,6 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
 
     private readonly ConcurrentQueue<Block> _free = new();
 
-    // Every pooled block by its array, for TryRetain (a pipe's sequence hands out the memory, not its owner). Weak, as
-    // the pool itself is: a block that never comes back (its pipe dropped unreturned) can still be collected.
-    private readonly ConditionalWeakTable<byte[], Block> _byArray = new();
-
     public static new BlockMemoryPool Shared { get; } = new();
 
     public override int MaxBufferSize => BlockSize;
@@ -42,7 +38,6 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
         if (!_free.TryDequeue(out var block))
         {
             block = new Block(this, BlockSize);
-            _byArray.Add(block.Array, block);
         }
 
         block.Rented();
@@ -56,7 +51,7 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
     /// </summary>
     public bool TryRetain(ReadOnlyMemory<byte> memory, [NotNullWhen(true)] out IMemoryOwner<byte>? retained)
     {
-        if (MemoryMarshal.TryGetArray(memory, out var segment) && _byArray.TryGetValue(segment.Array!, out var block))
+        if (MemoryMarshal.TryGetMemoryManager(memory, out Block? block) && block.IsPooledBy(this))
         {
             block.Retain();
             retained = block;
@@ -72,30 +67,55 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
         // Shared for the process lifetime.
     }
 
-    // Array-backed memory, not a MemoryManager: every Span access takes the runtime's fast path for arrays, and the
-    // memory is created as pre-pinned, so pinning it (recv/send's `fixed`, the pipes' Pin) costs nothing.
-    private sealed class Block : IMemoryOwner<byte>
+    // A memory manager that keeps the block's address and length itself: a Span or Pin of its memory reads only this
+    // small object, never the 16 KB array's header. Array-backed memory had every access read the array's header (its
+    // type, or its length), and with megabytes of large values in flight those headers, 16 KB apart, missed the cache
+    // and TLB: under SETs of 64 KB at pipeline 16, recv's buffer and send's Pin stalled on that read for about 4 us per
+    // request (docs/BENCHMARKS.md). The blocks are few and sit close together, so their own fields stay cached.
+    private sealed unsafe class Block : MemoryManager<byte>
     {
         private readonly BlockMemoryPool? _owner;
+
+        // Pinned (allocated on the pinned object heap), so its address never changes; kept for its lifetime.
+        private readonly byte[] _array;
+        private readonly byte* _address;
+        private readonly int _length;
         private int _references;
 
         public Block(BlockMemoryPool? owner, int size)
         {
             _owner = owner;
-            Array = GC.AllocateUninitializedArray<byte>(size, pinned: true);
-            Memory = MemoryMarshal.CreateFromPinnedArray(Array, 0, size);
+            _array = GC.AllocateUninitializedArray<byte>(size, pinned: true);
+            _address = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
+            _length = size;
         }
 
-        public byte[] Array { get; }
+        public bool IsPooledBy(BlockMemoryPool pool) => ReferenceEquals(_owner, pool);
 
-        public Memory<byte> Memory { get; }
+        public override Span<byte> GetSpan() => new(_address, _length);
+
+        public override MemoryHandle Pin(int elementIndex = 0)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)elementIndex, (uint)_length, nameof(elementIndex));
+            return new MemoryHandle(_address + elementIndex);
+        }
+
+        public override void Unpin()
+        {
+        }
+
+        protected override bool TryGetArray(out ArraySegment<byte> segment)
+        {
+            segment = new ArraySegment<byte>(_array);
+            return true;
+        }
 
         public void Rented() => Volatile.Write(ref _references, 1);
 
         public void Retain() => Interlocked.Increment(ref _references);
 
         // Called once by the pipe that rented the block, and once per TryRetain.
-        public void Dispose()
+        protected override void Dispose(bool disposing)
         {
             if (_owner is not null && Interlocked.Decrement(ref _references) == 0)
             {
