@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using RespProxy.Backends;
 using RespProxy.Transport;
 using Xunit;
+using static RespProxy.IntegrationTests.Transport.TestFrames;
 
 namespace RespProxy.IntegrationTests.Backends;
 
@@ -41,7 +42,7 @@ public sealed class LentBatchTests
         client.Reader.AdvanceTo(input.End);
         Assert.False(batch.IsEmpty);
 
-        var socket = new Transport.StagedWritesTests.FakeSocket(takes);
+        var socket = new Transport.FakeSocket(takes);
         long sent = socket.TrySend(batch.Parts);
         batch.Consume(sent);
         var rest = new GatheredWrites(backend.Writer);
@@ -197,17 +198,4 @@ public sealed class LentBatchTests
 
     private static byte[] ArrayOf(Memory<byte> memory) =>
         System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(memory, out var segment) ? segment.Array! : throw new InvalidOperationException();
-
-    private static byte[] ReadPipe(Pipe pipe)
-    {
-        pipe.Writer.Complete();
-        Assert.True(pipe.Reader.TryRead(out var result));
-        var bytes = result.Buffer.ToArray();
-        pipe.Reader.AdvanceTo(result.Buffer.End);
-        return bytes;
-    }
-
-    private static byte[] Frame(int length, byte fill) => Enumerable.Range(0, length).Select(i => (byte)(fill * 31 + i)).ToArray();
-
-    private static byte[] Concat(params byte[][] frames) => frames.SelectMany(frame => frame).ToArray();
 }

@@ -420,8 +420,7 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
         const int ValueSize = 512 * 1024;
         await using var redis = await RedisServerProcess.StartAsync();
         await using var proxy = await ProxyTestHost.StartStandaloneAsync(redis.EndPoint, "--Backend:RequestTimeoutMs=120000");
-        var clients = await Task.WhenAll(Enumerable.Range(0, Writers + Counters).Select(_ => RawRespClient.ConnectAsync(proxy.Host, proxy.Port, TimeSpan.FromSeconds(60))));
-        try
+        await WithClientsAsync(Writers + Counters, () => RawRespClient.ConnectAsync(proxy.Host, proxy.Port, TimeSpan.FromSeconds(60)), async clients =>
         {
             await Wait.UntilAsync(async () => !(await clients[0].CommandAsync("EXISTS", "warmup")).IsError, TimeSpan.FromSeconds(15), "the proxy to reach its backend", redis.Diagnostics);
             var server = proxy.Services.GetRequiredService<BackendPool>().Servers.Single();
@@ -483,23 +482,8 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
                 }
             })));
 
-            for (int writer = 0; writer < Writers; writer++)
-            {
-                for (int i = 0; i < SetsPerWriter; i++)
-                {
-                    var reply = await clients[writer].CommandAsync("GET", $"waiting-flush:{writer}:{i}");
-                    Assert.True(reply.Type == '$' && values[writer][i].AsSpan().SequenceEqual(reply.Bulk),
-                        $"writer {writer}, value {i}: got '{reply.Type}' with {reply.Bulk?.Length} bytes");
-                }
-            }
-        }
-        finally
-        {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
-        }
+            await AssertValuesReadBackAsync(clients, values, (writer, i) => $"waiting-flush:{writer}:{i}");
+        });
     }
 
     [Fact]
@@ -514,8 +498,7 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
         const int Depth = 3;
         await using var redis = await RedisServerProcess.StartAsync();
         await using var proxy = await ProxyTestHost.StartStandaloneAsync(redis.EndPoint);
-        var clients = await Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => RawRespClient.ConnectAsync(proxy.Host, proxy.Port, TimeSpan.FromSeconds(60))));
-        try
+        await WithClientsAsync(Writers, () => RawRespClient.ConnectAsync(proxy.Host, proxy.Port, TimeSpan.FromSeconds(60)), async clients =>
         {
             await Wait.UntilAsync(async () => !(await clients[0].CommandAsync("EXISTS", "warmup")).IsError, TimeSpan.FromSeconds(15), "the proxy to reach its backend", redis.Diagnostics);
             var server = proxy.Services.GetRequiredService<BackendPool>().Servers.Single();
@@ -548,29 +531,32 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
             }));
 
             Assert.True(server.WritesLentFromClientInput > 0, "no large SET was sent from its client's input");
-            for (int writer = 0; writer < Writers; writer++)
-            {
-                for (int i = 0; i < Rounds * Depth; i++)
-                {
-                    var reply = await clients[writer].CommandAsync("GET", $"lent:{writer}:{i}");
-                    Assert.True(reply.Type == '$' && values[writer][i].AsSpan().SequenceEqual(reply.Bulk),
-                        $"writer {writer}, value {i}: got '{reply.Type}' with {reply.Bulk?.Length} bytes");
-                }
-            }
-        }
-        finally
+            await AssertValuesReadBackAsync(clients, values, (writer, i) => $"lent:{writer}:{i}");
+        });
+    }
+
+    // Every writer's values read back byte for byte, each through the client that wrote it.
+    private static async Task AssertValuesReadBackAsync(RawRespClient[] clients, byte[][][] values, Func<int, int, string> keyOf)
+    {
+        for (int writer = 0; writer < values.Length; writer++)
         {
-            foreach (var client in clients)
+            for (int i = 0; i < values[writer].Length; i++)
             {
-                await client.DisposeAsync();
+                var reply = await clients[writer].CommandAsync("GET", keyOf(writer, i));
+                Assert.True(reply.Type == '$' && values[writer][i].AsSpan().SequenceEqual(reply.Bulk),
+                    $"writer {writer}, value {i}: got '{reply.Type}' with {reply.Bulk?.Length} bytes");
             }
         }
     }
 
-    // Opens `count` clients at once, runs `body` with them, and closes every one of them whatever the body does.
-    private async Task WithClientsAsync(int count, TimeSpan? timeout, Func<RawRespClient[], Task> body)
+    // Opens `count` clients of the fixture's proxy at once, runs `body` with them, and closes every one of them
+    // whatever the body does.
+    private Task WithClientsAsync(int count, TimeSpan? timeout, Func<RawRespClient[], Task> body) =>
+        WithClientsAsync(count, () => fixture.ConnectAsync(timeout), body);
+
+    private static async Task WithClientsAsync(int count, Func<Task<RawRespClient>> connect, Func<RawRespClient[], Task> body)
     {
-        var clients = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => fixture.ConnectAsync(timeout)));
+        var clients = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => connect()));
         try
         {
             await body(clients);

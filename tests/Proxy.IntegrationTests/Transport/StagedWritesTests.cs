@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using RespProxy.Transport;
 using Xunit;
+using static RespProxy.IntegrationTests.Transport.TestFrames;
 
 namespace RespProxy.IntegrationTests.Transport;
 
@@ -78,51 +79,5 @@ public sealed class StagedWritesTests
 
         output.Commit();
         return output.SentDirectly;
-    }
-
-    // Completing the writer commits what it wrote, as a flush would.
-    private static byte[] ReadPipe(Pipe pipe)
-    {
-        pipe.Writer.Complete();
-        Assert.True(pipe.Reader.TryRead(out var result));
-        var bytes = result.Buffer.ToArray();
-        pipe.Reader.AdvanceTo(result.Buffer.End);
-        return bytes;
-    }
-
-    private static byte[] Frame(int length, byte fill) => Enumerable.Range(0, length).Select(i => (byte)(fill * 31 + i)).ToArray();
-
-    private static byte[] Concat(byte[][] frames) => frames.SelectMany(frame => frame).ToArray();
-
-    // A socket whose buffer takes at most `takes` bytes in all.
-    internal sealed class FakeSocket(int takes) : IDirectSendFeature
-    {
-        public List<byte> Received { get; } = [];
-
-        public int Calls { get; private set; }
-
-        public long BytesSent => Received.Count;
-
-        public long TrySend(in ReadOnlySequence<byte> data)
-        {
-            Calls++;
-            var bytes = data.ToArray();
-            int taken = Math.Min(bytes.Length, takes - Received.Count);
-            Received.AddRange(bytes[..taken]);
-            return taken;
-        }
-
-        public long TrySend(ReadOnlySpan<ReadOnlyMemory<byte>> parts)
-        {
-            var joined = new List<byte>();
-            foreach (var part in parts)
-            {
-                joined.AddRange(part.ToArray());
-            }
-
-            return TrySend(new ReadOnlySequence<byte>(joined.ToArray()));
-        }
-
-        public Task WaitWritableAsync() => throw new InvalidOperationException("staged writes never wait");
     }
 }
