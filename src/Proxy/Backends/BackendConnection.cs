@@ -169,6 +169,7 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
                 CountWritten(WriteQueued(ref output, now, _server.AcceptsWrites, out _lastBatchBytes), now);
                 output.Commit();
                 _directSend.Sent(output.SentDirectly);
+                _lentWaited = false;
             }
 
             if (!IsAlive)
@@ -386,6 +387,9 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
         if (!IsAlive)
         {
             FailQueued();
+
+            // The send after the batch gives back what a lent batch holds (SendLentBatch on a dead connection).
+            ScheduleEndOfBatch(loop);
             return true;
         }
 
@@ -633,5 +637,15 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
     /// <summary>True while requests written to the server wait for their replies.</summary>
     public bool IsAwaitingReplies => Volatile.Read(ref _awaitingReplies) > 0;
 
-    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _connection.DisposeAsync();
+
+        // Nothing is sent on a disposed connection: the send flag stays taken, and blocks still lent to a batch that
+        // never left (the connection failed first) go back to the pool.
+        if (Interlocked.CompareExchange(ref _sending, 1, 0) == 0)
+        {
+            _lent?.Dispose();
+        }
+    }
 }

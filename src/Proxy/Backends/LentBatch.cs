@@ -5,29 +5,30 @@ namespace RespProxy.Backends;
 
 /// <summary>
 /// A backend connection's batch of requests in which large ones stay in their clients' input blocks, lent by the
-/// pool (<see cref="BlockMemoryPool.TryRetain"/>), instead of being copied into the connection's output. Small
-/// requests between them are staged in a buffer of the batch's own. The batch leaves by gathered sends straight from
-/// those blocks (<see cref="IDirectSendFeature"/>): at the end of the loop's batch of events, as the pipe's bytes would,
-/// and, when the socket is full, as it takes more. A block goes back to the pool once its part is sent.
+/// pool (<see cref="BlockMemoryPool.TryRetain"/>), instead of being copied into the connection's output. Other requests
+/// between them are copied into staging blocks of the same pool. The batch leaves by gathered sends straight from those
+/// blocks (<see cref="IDirectSendFeature"/>): at the end of the loop's batch of events, as the pipe's bytes would, and,
+/// when the socket is full, as it takes more. A block goes back to the pool once every part in it is sent.
 /// Touched by the holder of the connection's send flag only.
 /// </summary>
-internal sealed class LentBatch
+internal sealed class LentBatch : IDisposable
 {
-    private const int StagingSize = 16 * 1024;
-
     // A 64 KB request spans 5 or 6 blocks of the client's input. With 128 parts, batches of 50 clients' SETs of 64 KB
     // at pipeline 1 ran out of room and were copied after all. While the socket is full, requests keep joining: 50
     // clients at pipeline 16 keep 800 such SETs in flight, which ran out of 1024 parts; 8192 hold about 1,400 (90 MB).
     // Beyond that the batch moves into the pipe: what is held is bounded either way by what clients have in flight.
     private const int MaxParts = 8192;
 
-    private readonly byte[] _staging = GC.AllocateUninitializedArray<byte>(StagingSize, pinned: true);
     private readonly ReadOnlyMemory<byte>[] _parts = new ReadOnlyMemory<byte>[MaxParts];
 
-    // The block each lent part keeps from reuse; null for staged parts.
+    // The block each part keeps from reuse (a client's input block, or a staging block).
     private readonly IMemoryOwner<byte>?[] _lenders = new IMemoryOwner<byte>?[MaxParts];
     private int _first;
     private int _count;
+
+    // The staging block being filled (rented, so it is this batch's until it moves on to another) and the part that
+    // ends at its fill mark, which the next staged frame extends.
+    private IMemoryOwner<byte>? _staging;
     private int _staged;
     private int _openStagedPart = -1;
 
@@ -36,27 +37,41 @@ internal sealed class LentBatch
     /// <summary>What is still to be sent, in order.</summary>
     public ReadOnlySpan<ReadOnlyMemory<byte>> Parts => _parts.AsSpan(_first, _count - _first);
 
-    /// <summary>Copies a small frame into the batch; false, with nothing written, when the batch has no room left.</summary>
+    /// <summary>Copies a frame into the batch's staging blocks; false, with nothing written, when the batch has no room.</summary>
     public bool TryWrite(ReadOnlySpan<byte> frame)
     {
-        if (frame.Length > StagingSize - _staged || (_openStagedPart < 0 && !HasRoom(1)))
+        int room = BlockMemoryPool.BlockSize - (_staging is null ? BlockMemoryPool.BlockSize : _staged);
+        int newParts = frame.Length <= room ? (_openStagedPart < 0 ? 1 : 0) : 1 + (frame.Length - room - 1) / BlockMemoryPool.BlockSize + 1;
+        if (!HasRoom(newParts))
         {
             return false;
         }
 
-        int start = _staged;
-        frame.CopyTo(_staging.AsSpan(start));
-        _staged += frame.Length;
-        if (_openStagedPart >= 0)
+        while (!frame.IsEmpty)
         {
-            // Follows the previous staged frame: one part for both.
-            var open = _parts[_openStagedPart];
-            _parts[_openStagedPart] = new ReadOnlyMemory<byte>(_staging, start - open.Length, open.Length + frame.Length);
-        }
-        else
-        {
-            _openStagedPart = _count;
-            _parts[_count++] = new ReadOnlyMemory<byte>(_staging, start, frame.Length);
+            if (_staging is null || _staged == BlockMemoryPool.BlockSize)
+            {
+                NextStagingBlock();
+            }
+
+            int length = Math.Min(frame.Length, BlockMemoryPool.BlockSize - _staged);
+            frame[..length].CopyTo(_staging!.Memory.Span[_staged..]);
+            int start = _staged;
+            _staged += length;
+            frame = frame[length..];
+            if (_openStagedPart >= 0)
+            {
+                // Follows the previous staged frame in the same block: one part for both.
+                var open = _parts[_openStagedPart];
+                _parts[_openStagedPart] = _staging.Memory[(start - open.Length).._staged];
+            }
+            else
+            {
+                BlockMemoryPool.Shared.TryRetain(_staging.Memory, out var lender);
+                _openStagedPart = _count;
+                _lenders[_count] = lender;
+                _parts[_count++] = _staging.Memory[start.._staged];
+            }
         }
 
         return true;
@@ -150,6 +165,25 @@ internal sealed class LentBatch
         Array.Clear(_parts, 0, _count);
         _first = 0;
         _count = 0;
+        _openStagedPart = -1;
+
+        // No part points into the staging block any more: it is filled again from the start.
+        _staged = 0;
+    }
+
+    /// <summary>Clears the batch and gives back its staging block too (the connection is gone).</summary>
+    public void Dispose()
+    {
+        Clear();
+        _staging?.Dispose();
+        _staging = null;
+    }
+
+    private void NextStagingBlock()
+    {
+        // The parts staged in the old block keep it (TryRetain) until they are sent; the batch lets go of its own hold.
+        _staging?.Dispose();
+        _staging = BlockMemoryPool.Shared.Rent();
         _staged = 0;
         _openStagedPart = -1;
     }

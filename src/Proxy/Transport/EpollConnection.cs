@@ -698,7 +698,9 @@ internal sealed class EpollConnection : ConnectionContext, IReceivePauseFeature,
         // next batch of requests). Under SET of 64 KB values at pipeline 16, where Redis is often behind, thread-pool
         // workers used about 40% of the proxy's CPU, on the core it shares with Redis (docs/BENCHMARKS.md).
         var writable = new TaskCompletionSource();
-        Volatile.Write(ref _writable, writable);
+        // A full fence between publishing the wait and reading _aborted, as Abort has between setting _aborted and
+        // taking the wait: each side sees the other, so an abort never leaves the wait pending.
+        Interlocked.Exchange(ref _writable, writable);
         if (Volatile.Read(ref _aborted) != 0)
         {
             writable.TrySetResult();

@@ -97,6 +97,42 @@ public sealed class LentBatchTests
         Assert.Equal(expected.ToArray(), received.Concat(ReadPipe(backend)).ToArray());
     }
 
+    [Fact]
+    public void Staged_frames_of_any_size_span_staging_blocks_in_order()
+    {
+        // Requests copied into their slots (not lent) can be large too; staged, they fill one pool block after another.
+        var client = new Pipe(s_clientInput);
+        byte[] lent = Frame(20_000, 3);
+        var input = Receive(client, lent);
+        var batch = new LentBatch();
+        var backend = new Pipe();
+        var received = new List<byte>();
+        var expected = new List<byte>();
+        var writes = new LentWrites(batch, backend.Writer);
+        foreach (int length in new[] { 30_000, 10, 5_000, 16_384, 1, 40_000 })
+        {
+            byte[] frame = Frame(length, (byte)length);
+            writes.Write(frame);
+            expected.AddRange(frame);
+        }
+
+        Assert.True(writes.Lend(input));
+        expected.AddRange(lent);
+        writes.Write(Frame(7, 1));
+        expected.AddRange(Frame(7, 1));
+        writes.Commit();
+        client.Reader.AdvanceTo(input.End);
+        Assert.False(batch.IsEmpty);
+
+        Take(batch, received, 45_000);
+        Take(batch, received, 1);
+        var rest = new GatheredWrites(backend.Writer);
+        batch.MoveTo(ref rest);
+        rest.Commit();
+
+        Assert.Equal(expected.ToArray(), received.Concat(ReadPipe(backend)).ToArray());
+    }
+
     // What a socket taking `bytes` of the batch would receive.
     private static void Take(LentBatch batch, List<byte> received, long bytes)
     {
@@ -118,10 +154,9 @@ public sealed class LentBatchTests
     [Fact]
     public void A_batch_out_of_room_moves_into_the_pipe_in_order()
     {
-        // 400 frames of 20 KB span 2 or 3 blocks each, and a small frame before each is a part too: more parts (about
-        // 1,300) than a batch holds.
+        // 5,000 lent frames of 1,000 bytes, each after a staged one: more parts (10,000 and more) than a batch holds.
         var client = new Pipe(s_clientInput);
-        var frames = Enumerable.Range(0, 400).Select(i => Frame(20_000, (byte)i)).ToArray();
+        var frames = Enumerable.Range(0, 5000).Select(i => Frame(1000, (byte)i)).ToArray();
         var input = Receive(client, frames);
 
         var batch = new LentBatch();
