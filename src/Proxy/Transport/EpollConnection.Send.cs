@@ -1,0 +1,308 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.Connections;
+using static RespProxy.Transport.LinuxSockets;
+
+namespace RespProxy.Transport;
+
+// The sending side: the output pipe's send loop, and the direct sends of IDirectSendFeature.
+internal sealed partial class EpollConnection
+{
+    // Pipe blocks gathered into one sendmsg: 1 MB with 16 KB blocks. A backend connection's pipe holds every large
+    // request of a batch at once (ten SETs of 64 KB are 640 KB); with 256 KB per call the proxy wrote Redis 0.28 times
+    // per 64 KB SET and woke it as often, against 0.10 now (twemproxy: 0.11; docs/BENCHMARKS.md).
+    private const int MaxSendVectors = 64;
+
+    // Runs inline on whichever thread flushes the output pipe (a session, or a backend reader delivering replies).
+    private async Task SendLoopAsync()
+    {
+        var reader = _output.Reader;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync();
+                if (result.IsCanceled || Volatile.Read(ref _aborted) != 0)
+                {
+                    break;
+                }
+
+                var buffer = result.Buffer;
+                while (true)
+                {
+                    if (!SendWhileWritable(ref buffer))
+                    {
+                        return;
+                    }
+
+                    if (buffer.IsEmpty)
+                    {
+                        break;
+                    }
+
+                    await WaitWritableAsync();
+                    if (Volatile.Read(ref _aborted) != 0)
+                    {
+                        return;
+                    }
+                }
+
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            reader.Complete();
+        }
+    }
+
+    public long BytesSent => Volatile.Read(ref _bytesSent);
+
+    public long TrySend(in ReadOnlySequence<byte> data)
+    {
+        var rest = data;
+        SendWhileWritable(ref rest);
+        return data.Length - rest.Length;
+    }
+
+    public long TrySend(ReadOnlySpan<ReadOnlyMemory<byte>> parts)
+    {
+        long total = 0;
+        int index = 0;
+        int offset = 0;
+        while (index < parts.Length && Volatile.Read(ref _aborted) == 0)
+        {
+            long sent = SendParts(parts, index, offset);
+            if (sent < 0)
+            {
+                Abort(new ConnectionAbortedException("send failed"));
+                break;
+            }
+
+            if (sent == 0)
+            {
+                break;
+            }
+
+            Interlocked.Add(ref _bytesSent, sent);
+            total += sent;
+            for (long left = sent; left > 0;)
+            {
+                int rest = parts[index].Length - offset;
+                if (left < rest)
+                {
+                    offset += (int)left;
+                    break;
+                }
+
+                left -= rest;
+                index++;
+                offset = 0;
+            }
+        }
+
+        return total;
+    }
+
+    // Sends from the front of `rest` (and slices it) until it is empty, the socket buffer is full or the connection is
+    // aborted; counts what was sent. Returns false when a send failed: the connection is then aborted.
+    private bool SendWhileWritable(ref ReadOnlySequence<byte> rest)
+    {
+        while (!rest.IsEmpty && Volatile.Read(ref _aborted) == 0)
+        {
+            long sent = SendSome(rest);
+            if (sent < 0)
+            {
+                Abort(new ConnectionAbortedException("send failed"));
+                return false;
+            }
+
+            if (sent == 0)
+            {
+                break;
+            }
+
+            Interlocked.Add(ref _bytesSent, sent);
+            rest = rest.Slice(sent);
+        }
+
+        return true;
+    }
+
+    // Bytes sent (a prefix of the buffer), 0 when the socket buffer is full, -1 when the connection failed.
+    private unsafe long SendSome(in ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.IsSingleSegment)
+        {
+            return SendSome(buffer.FirstSpan);
+        }
+
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            return SendResult(SendGathered(buffer));
+        }
+        catch (ObjectDisposedException)
+        {
+            return -1;
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    private unsafe long SendSome(ReadOnlySpan<byte> buffer)
+    {
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            fixed (byte* bytes = buffer)
+            {
+                return SendResult(send(Fd, bytes, (nuint)buffer.Length, MSG_DONTWAIT | MSG_NOSIGNAL));
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return -1;
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    private static long SendResult(nint sent)
+    {
+        if (sent >= 0)
+        {
+            return sent;
+        }
+
+        int errno = Marshal.GetLastPInvokeError();
+        return errno == EAGAIN || errno == EINTR ? 0 : -1;
+    }
+
+    // One sendmsg for up to MaxSendVectors segments. A large reply spans several blocks of the pipe; sent one call per
+    // block, each block became its own TCP segment and woke the client again, and on a shared core the woken reader
+    // (or Redis) preempted this thread between the calls.
+    private unsafe nint SendGathered(in ReadOnlySequence<byte> buffer)
+    {
+        var vectors = stackalloc IoVector[MaxSendVectors];
+        var pins = new SendPins();
+        int count = 0;
+        try
+        {
+            foreach (var segment in buffer)
+            {
+                if (segment.IsEmpty)
+                {
+                    continue;
+                }
+
+                // The transport's blocks are allocated pinned, so pinning them costs nothing; anything else is pinned
+                // for the duration of the call.
+                pins[count] = segment.Pin();
+                vectors[count].Base = (byte*)pins[count].Pointer;
+                vectors[count].Length = (nuint)segment.Length;
+                if (++count == MaxSendVectors)
+                {
+                    break;
+                }
+            }
+
+            var message = new MessageHeader { Vectors = vectors, VectorCount = (nuint)count };
+            return sendmsg(Fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+        }
+        finally
+        {
+            for (int i = 0; i < count; i++)
+            {
+                pins[i].Dispose();
+            }
+        }
+    }
+
+    // One sendmsg for up to MaxSendVectors parts, starting `offset` bytes into parts[index].
+    private unsafe long SendParts(ReadOnlySpan<ReadOnlyMemory<byte>> parts, int index, int offset)
+    {
+        var vectors = stackalloc IoVector[MaxSendVectors];
+        var pins = new SendPins();
+        int count = 0;
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            for (int i = index; i < parts.Length && count < MaxSendVectors; i++)
+            {
+                var part = i == index ? parts[i][offset..] : parts[i];
+                if (part.IsEmpty)
+                {
+                    continue;
+                }
+
+                pins[count] = part.Pin();
+                vectors[count].Base = (byte*)pins[count].Pointer;
+                vectors[count].Length = (nuint)part.Length;
+                count++;
+            }
+
+            var message = new MessageHeader { Vectors = vectors, VectorCount = (nuint)count };
+            return SendResult(sendmsg(Fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL));
+        }
+        catch (ObjectDisposedException)
+        {
+            return -1;
+        }
+        finally
+        {
+            for (int i = 0; i < count; i++)
+            {
+                pins[i].Dispose();
+            }
+
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(MaxSendVectors)]
+    private struct SendPins
+    {
+        private MemoryHandle _first;
+    }
+
+    public Task WaitWritableAsync()
+    {
+        // Completed by the loop thread on EPOLLOUT, and the send loop goes on right there, inline: with asynchronous
+        // continuations it went on on a thread-pool worker, which then also ran the flushes it released (a backend's
+        // next batch of requests). Under SET of 64 KB values at pipeline 16, where Redis is often behind, thread-pool
+        // workers used about 40% of the proxy's CPU, on the core it shares with Redis (docs/BENCHMARKS.md).
+        var writable = new TaskCompletionSource();
+        // A full fence between publishing the wait and reading _aborted, as Abort has between setting _aborted and
+        // taking the wait: each side sees the other, so an abort never leaves the wait pending.
+        Interlocked.Exchange(ref _writable, writable);
+        if (Volatile.Read(ref _aborted) != 0)
+        {
+            writable.TrySetResult();
+        }
+
+        // Level-triggered: a socket that became writable in between is reported at once.
+        SetInterest(EPOLLOUT, on: true);
+        return writable.Task;
+    }
+}
