@@ -40,8 +40,11 @@ internal sealed class LentBatch : IDisposable
     /// <summary>Copies a frame into the batch's staging blocks; false, with nothing written, when the batch has no room.</summary>
     public bool TryWrite(ReadOnlySpan<byte> frame)
     {
-        int room = BlockMemoryPool.BlockSize - (_staging is null ? BlockMemoryPool.BlockSize : _staged);
-        int newParts = frame.Length <= room ? (_openStagedPart < 0 ? 1 : 0) : 1 + (frame.Length - room - 1) / BlockMemoryPool.BlockSize + 1;
+        // What fits in the current staging block extends its open part, or starts one; the rest starts a part in each
+        // new block it fills.
+        int room = _staging is null ? 0 : BlockMemoryPool.BlockSize - _staged;
+        int newParts = (room > 0 && _openStagedPart < 0 ? 1 : 0)
+            + (Math.Max(0, frame.Length - room) + BlockMemoryPool.BlockSize - 1) / BlockMemoryPool.BlockSize;
         if (!HasRoom(newParts))
         {
             return false;

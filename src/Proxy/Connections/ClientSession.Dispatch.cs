@@ -202,8 +202,8 @@ internal sealed partial class ClientSession
         Send(slot, connection);
     }
 
-    // Requests larger than what a backend batch stages (they go into its pipe anyway) are written there straight from
-    // this client's input when they can be (BackendConnection.TryWriteNow), skipping the copy into their slot.
+    // Requests larger than what a backend batch stages skip the copy into their slot when they can
+    // (BackendConnection.TryWriteNow): sent from this client's input blocks, or copied from them into the output once.
     private const int WriteNowMinimum = 16 * 1024;
 
     // The write goes to an open master (no hold) at once, or returns false with nothing written (the caller copies the

@@ -76,7 +76,7 @@ internal sealed partial class EpollConnection
         int offset = 0;
         while (index < parts.Length && Volatile.Read(ref _aborted) == 0)
         {
-            long sent = SendParts(parts, index, offset);
+            long sent = SendSome(parts[index..], offset);
             if (sent < 0)
             {
                 Abort(new ConnectionAbortedException("send failed"));
@@ -141,22 +141,43 @@ internal sealed partial class EpollConnection
             return SendSome(buffer.FirstSpan);
         }
 
-        bool added = false;
+        var vectors = stackalloc IoVector[MaxSendVectors];
+        var gather = new SendVectors(vectors);
         try
         {
-            _handle.DangerousAddRef(ref added);
-            return SendResult(SendGathered(buffer));
-        }
-        catch (ObjectDisposedException)
-        {
-            return -1;
+            foreach (var segment in buffer)
+            {
+                if (!gather.TryAdd(segment))
+                {
+                    break;
+                }
+            }
+
+            return SendGathered(vectors, gather.Count);
         }
         finally
         {
-            if (added)
+            gather.Dispose();
+        }
+    }
+
+    // The same for parts, from `offset` bytes into the first.
+    private unsafe long SendSome(ReadOnlySpan<ReadOnlyMemory<byte>> parts, int offset)
+    {
+        var vectors = stackalloc IoVector[MaxSendVectors];
+        var gather = new SendVectors(vectors);
+        try
+        {
+            gather.TryAdd(parts[0][offset..]);
+            for (int i = 1; i < parts.Length && gather.TryAdd(parts[i]); i++)
             {
-                _handle.DangerousRelease();
             }
+
+            return SendGathered(vectors, gather.Count);
+        }
+        finally
+        {
+            gather.Dispose();
         }
     }
 
@@ -195,70 +216,15 @@ internal sealed partial class EpollConnection
         return errno == EAGAIN || errno == EINTR ? 0 : -1;
     }
 
-    // One sendmsg for up to MaxSendVectors segments. A large reply spans several blocks of the pipe; sent one call per
-    // block, each block became its own TCP segment and woke the client again, and on a shared core the woken reader
-    // (or Redis) preempted this thread between the calls.
-    private unsafe nint SendGathered(in ReadOnlySequence<byte> buffer)
+    // One sendmsg of the gathered pieces. A large reply spans several blocks of the pipe; sent one call per block, each
+    // block became its own TCP segment and woke the client again, and on a shared core the woken reader (or Redis)
+    // preempted this thread between the calls.
+    private unsafe long SendGathered(IoVector* vectors, int count)
     {
-        var vectors = stackalloc IoVector[MaxSendVectors];
-        var pins = new SendPins();
-        int count = 0;
-        try
-        {
-            foreach (var segment in buffer)
-            {
-                if (segment.IsEmpty)
-                {
-                    continue;
-                }
-
-                // The transport's blocks are allocated pinned, so pinning them costs nothing; anything else is pinned
-                // for the duration of the call.
-                pins[count] = segment.Pin();
-                vectors[count].Base = (byte*)pins[count].Pointer;
-                vectors[count].Length = (nuint)segment.Length;
-                if (++count == MaxSendVectors)
-                {
-                    break;
-                }
-            }
-
-            var message = new MessageHeader { Vectors = vectors, VectorCount = (nuint)count };
-            return sendmsg(Fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
-        }
-        finally
-        {
-            for (int i = 0; i < count; i++)
-            {
-                pins[i].Dispose();
-            }
-        }
-    }
-
-    // One sendmsg for up to MaxSendVectors parts, starting `offset` bytes into parts[index].
-    private unsafe long SendParts(ReadOnlySpan<ReadOnlyMemory<byte>> parts, int index, int offset)
-    {
-        var vectors = stackalloc IoVector[MaxSendVectors];
-        var pins = new SendPins();
-        int count = 0;
         bool added = false;
         try
         {
             _handle.DangerousAddRef(ref added);
-            for (int i = index; i < parts.Length && count < MaxSendVectors; i++)
-            {
-                var part = i == index ? parts[i][offset..] : parts[i];
-                if (part.IsEmpty)
-                {
-                    continue;
-                }
-
-                pins[count] = part.Pin();
-                vectors[count].Base = (byte*)pins[count].Pointer;
-                vectors[count].Length = (nuint)part.Length;
-                count++;
-            }
-
             var message = new MessageHeader { Vectors = vectors, VectorCount = (nuint)count };
             return SendResult(sendmsg(Fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL));
         }
@@ -268,14 +234,46 @@ internal sealed partial class EpollConnection
         }
         finally
         {
-            for (int i = 0; i < count; i++)
-            {
-                pins[i].Dispose();
-            }
-
             if (added)
             {
                 _handle.DangerousRelease();
+            }
+        }
+    }
+
+    // Up to MaxSendVectors pieces for one sendmsg, pinned until disposed. The transport's blocks are pinned for good, so
+    // pinning them costs nothing; anything else is pinned for the duration of the call.
+    private unsafe ref struct SendVectors(IoVector* vectors)
+    {
+        private SendPins _pins;
+
+        public int Count { get; private set; }
+
+        // False when there is no room for the piece (empty pieces are skipped).
+        public bool TryAdd(ReadOnlyMemory<byte> piece)
+        {
+            if (piece.IsEmpty)
+            {
+                return true;
+            }
+
+            if (Count == MaxSendVectors)
+            {
+                return false;
+            }
+
+            _pins[Count] = piece.Pin();
+            vectors[Count].Base = (byte*)_pins[Count].Pointer;
+            vectors[Count].Length = (nuint)piece.Length;
+            Count++;
+            return true;
+        }
+
+        public void Dispose()
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                _pins[i].Dispose();
             }
         }
     }

@@ -346,9 +346,9 @@ public sealed class PipelineIntegrityTests(StandaloneProxyFixture fixture) : ICl
     [Fact]
     public async Task Large_sets_written_straight_to_the_backend_stay_in_order_with_small_requests_of_other_clients()
     {
-        // A large SET for the master is written from its client's buffer straight into the backend's output and flushed
-        // at the end of the event batch; small requests other clients queue in the same batch must leave behind it, not
-        // ahead of it in a direct send. Writers send one SET plus an INCR of their own counter at a time (so the
+        // A large SET for the master skips its slot: it joins a batch sent from its client's input blocks (or, when the
+        // backend's output holds unflushed bytes, is copied there) and leaves at the end of the event batch; small
+        // requests other clients queue in the same batch must leave behind it, not ahead of it in a direct send. Writers send one SET plus an INCR of their own counter at a time (so the
         // backend's output is usually free and the straight path is taken), while other clients pipeline INCRs.
         const int Writers = 8;
         const int SetsPerWriter = 25;
