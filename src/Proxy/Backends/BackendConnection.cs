@@ -128,75 +128,125 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
 
     private void SendNow()
     {
-        while (true)
+        while (Interlocked.CompareExchange(ref _sending, 1, 0) == 0)
         {
-            if (Interlocked.CompareExchange(ref _sending, 1, 0) != 0)
+            HeldSend outcome;
+            ValueTask<FlushResult> flush;
+            try
             {
-                return;
+                outcome = SendHeld(out flush);
             }
-
-            if (Volatile.Read(ref _flushPending) != 0)
-            {
-                // The waiting flush's completion sends what is queued. Looked at again after letting the flag go: that
-                // completion may have come in between and found the flag taken (both sides fence, so one of them sees it).
-                Interlocked.Exchange(ref _sending, 0);
-                if (Volatile.Read(ref _flushPending) != 0)
-                {
-                    return;
-                }
-
-                continue;
-            }
-
-            long now = Environment.TickCount64;
-            if (_lent is { IsEmpty: false } lent)
-            {
-                if (SendLentBatch(lent, now))
-                {
-                    // The rest of the batch waits for the socket, as a flush would (see _flushPending).
-                    Volatile.Write(ref _flushPending, 1);
-                    Interlocked.Exchange(ref _sending, 0);
-                    _ = FinishLentSendAsync();
-                    return;
-                }
-            }
-            else
-            {
-                // Sent straight from a staging buffer when everything flushed earlier is on the wire (StagedWrites),
-                // unless the last batch outgrew the staging buffer: batches that large (deep pipelines) would be staged
-                // in part, then copied into the pipe after all.
-                var output = new StagedWrites(_output, _lastBatchBytes > StagedWrites.StagingSize ? null : _directSend.IfIdle(_output));
-                CountWritten(WriteQueued(ref output, now, _server.AcceptsWrites, out _lastBatchBytes), now);
-                output.Commit();
-                _directSend.Sent(output.SentDirectly);
-                _lentWaited = false;
-            }
-
-            if (!IsAlive)
+            catch (Exception ex)
             {
                 Interlocked.Exchange(ref _sending, 0);
-                FailQueued();
+                FailAfterCrashWhileSending(ex);
                 return;
-            }
-
-            if (_directSend.Flushing(_output))
-            {
-                var flush = _output.FlushAsync();
-                if (!flush.IsCompletedSuccessfully)
-                {
-                    Volatile.Write(ref _flushPending, 1);
-                    Interlocked.Exchange(ref _sending, 0);
-                    _ = FinishFlushAsync(flush);
-                    return;
-                }
             }
 
             Interlocked.Exchange(ref _sending, 0);
-            if (_sendQueue.IsEmpty)
+            switch (outcome)
             {
-                return;
+                case HeldSend.BehindWaitingSend:
+                    // The waiting send's completion sends what is queued. Looked at again after letting the flag go:
+                    // that completion may have come in between and found the flag taken (both sides fence, so one of
+                    // them sees it).
+                    if (Volatile.Read(ref _flushPending) != 0)
+                    {
+                        return;
+                    }
+
+                    continue;
+                case HeldSend.LentBatchWaits:
+                    _ = FinishLentSendAsync();
+                    return;
+                case HeldSend.FlushWaits:
+                    _ = FinishFlushAsync(flush);
+                    return;
+                case HeldSend.ConnectionDead:
+                    FailQueued();
+                    return;
+                default:
+                    if (_sendQueue.IsEmpty)
+                    {
+                        return;
+                    }
+
+                    continue;
             }
         }
+    }
+
+    private enum HeldSend
+    {
+        Sent,
+        BehindWaitingSend,
+        LentBatchWaits,
+        FlushWaits,
+        ConnectionDead,
+    }
+
+    // Writes and sends what is queued; only the holder of the send flag calls this, and the caller gives the flag up
+    // (whatever happens here, so a failure cannot leave it taken). A send that must wait for the socket is marked
+    // (_flushPending) before it returns, so the flag never covers a wait.
+    private HeldSend SendHeld(out ValueTask<FlushResult> flush)
+    {
+        flush = default;
+        if (Volatile.Read(ref _flushPending) != 0)
+        {
+            return HeldSend.BehindWaitingSend;
+        }
+
+        long now = Environment.TickCount64;
+        if (_lent is { IsEmpty: false } lent)
+        {
+            if (SendLentBatch(lent, now))
+            {
+                // The rest of the batch waits for the socket, as a flush would (see _flushPending).
+                Volatile.Write(ref _flushPending, 1);
+                return HeldSend.LentBatchWaits;
+            }
+        }
+        else
+        {
+            // Sent straight from a staging buffer when everything flushed earlier is on the wire (StagedWrites),
+            // unless the last batch outgrew the staging buffer: batches that large (deep pipelines) would be staged
+            // in part, then copied into the pipe after all.
+            var output = new StagedWrites(_output, _lastBatchBytes > StagedWrites.StagingSize ? null : _directSend.IfIdle(_output));
+            CountWritten(WriteQueued(ref output, now, _server.AcceptsWrites, out _lastBatchBytes), now);
+            output.Commit();
+            _directSend.Sent(output.SentDirectly);
+            _lentWaited = false;
+        }
+
+        if (!IsAlive)
+        {
+            return HeldSend.ConnectionDead;
+        }
+
+        if (_directSend.Flushing(_output))
+        {
+            flush = _output.FlushAsync();
+            if (!flush.IsCompletedSuccessfully)
+            {
+                Volatile.Write(ref _flushPending, 1);
+                return HeldSend.FlushWaits;
+            }
+        }
+
+        return HeldSend.Sent;
+    }
+
+    // An exception while the send flag was held is a bug, or a write racing with the connection's end. Either way it
+    // costs this connection only: its requests get the error and the server connects again. Left alone, the flag would
+    // stay taken and every later request would wait in the queue unanswered, with no reply owed for the timeout to see.
+    private void FailAfterCrashWhileSending(Exception exception)
+    {
+        if (IsAlive)
+        {
+            _server.OnCrashWhileSending(exception);
+        }
+
+        Fail("internal error while sending: " + exception.Message);
     }
 
     // Writes every queued request (only the holder of the send flag calls this); returns how many were written.
@@ -268,10 +318,45 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
             return false;
         }
 
+        bool inFlight = false;
+        bool written;
+        try
+        {
+            written = WriteNowHeld(slot, request, ref inFlight);
+        }
+        catch (Exception ex)
+        {
+            Interlocked.Exchange(ref _sending, 0);
+            FailAfterCrashWhileSending(ex);
+
+            // A slot already in flight got the connection's error; one that is not is queued by the caller, and gets
+            // it there (Enqueue on a dead connection).
+            return inFlight;
+        }
+
+        Interlocked.Exchange(ref _sending, 0);
+        if (!written)
+        {
+            return false;
+        }
+
+        if (!IsAlive)
+        {
+            // The send after the batch then gives back what a lent batch holds (SendLentBatch on a dead connection).
+            FailQueued();
+        }
+
+        // Unflushed bytes in the output also keep any other writer from sending directly ahead of them (DirectSendGate).
+        ScheduleEndOfBatch(loop);
+        return true;
+    }
+
+    // TryWriteNow's write, while it holds the send flag; false when it must not write (see TryWriteNow).
+    private bool WriteNowHeld(PendingReply slot, in ReadOnlySequence<byte> request, ref bool inFlight)
+    {
         bool acceptsWrites = _server.AcceptsWrites;
         if (!acceptsWrites || !IsAlive)
         {
-            Interlocked.Exchange(ref _sending, 0);
             return false;
         }
 
@@ -284,7 +369,6 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
                 // Behind the flush of a server that answers, never of one that stopped: it may be failed over
                 // meanwhile, and a write still queued is then held and sent to the new master (WriteQueued), while one
                 // in this output would reach the demoted server if it came back, and be lost when it resyncs.
-                Interlocked.Exchange(ref _sending, 0);
                 return false;
             }
 
@@ -300,6 +384,7 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
             written = WriteQueued(ref lent, now, acceptsWrites, out _);
             slot.SentAt = now;
             _inFlight.Enqueue(slot);
+            inFlight = true;
             if (lent.Lend(request))
             {
                 WritesLentFromClientInput++;
@@ -314,6 +399,7 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
             output.Commit();
             slot.SentAt = now;
             _inFlight.Enqueue(slot);
+            inFlight = true;
             foreach (var segment in request)
             {
                 _output.Write(segment.Span);
@@ -321,18 +407,6 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
         }
 
         CountWritten(written + 1, now);
-        Interlocked.Exchange(ref _sending, 0);
-        if (!IsAlive)
-        {
-            FailQueued();
-
-            // The send after the batch gives back what a lent batch holds (SendLentBatch on a dead connection).
-            ScheduleEndOfBatch(loop);
-            return true;
-        }
-
-        // Unflushed bytes in the output also keep any other writer from sending directly ahead of them (DirectSendGate).
-        ScheduleEndOfBatch(loop);
         return true;
     }
 

@@ -16,6 +16,9 @@ internal sealed partial class BackendServer
         [LoggerMessage(EventId = 103, EventName = "BackendConnectionCrashed", Level = LogLevel.Error, Message = "Backend {Endpoint} connection {Index} failed unexpectedly; reconnecting.")]
         public static partial void ConnectionCrashed(ILogger logger, ServerEndpoint endpoint, int index, Exception exception);
 
+        [LoggerMessage(EventId = 104, EventName = "BackendSendCrashed", Level = LogLevel.Error, Message = "Sending to backend {Endpoint} failed unexpectedly; failing its connection.")]
+        public static partial void CrashWhileSending(ILogger logger, ServerEndpoint endpoint, Exception exception);
+
         [LoggerMessage(EventId = 102, EventName = "BackendRequestTimedOut", Level = LogLevel.Warning, Message = "Backend {Endpoint} did not answer within {TimeoutMs} ms; failing its connection.")]
         public static partial void RequestTimedOut(ILogger logger, ServerEndpoint endpoint, int timeoutMs);
     }

@@ -160,6 +160,9 @@ internal sealed partial class BackendServer : IAsyncDisposable
         return busy;
     }
 
+    /// <summary>Logs a failure of one of this server's connections while it wrote requests (it fails the connection).</summary>
+    public void OnCrashWhileSending(Exception exception) => Log.CrashWhileSending(_logger, Endpoint, exception);
+
     private async Task SuperviseAsync(int index)
     {
         var token = _stopping.Token;

@@ -24,7 +24,9 @@ namespace RespProxy.Hosting;
 /// </summary>
 public static class ProxyHost
 {
-    public static WebApplication Build(string[] args)
+    /// <param name="args">Command-line arguments (--Section:Key=value, --config FILE).</param>
+    /// <param name="configureServices">Runs after the proxy's own registrations, so tests can replace one of them.</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
         string? configFile = FindConfigFile(args);
@@ -113,6 +115,7 @@ public static class ProxyHost
             });
         });
 
+        configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         return app;

@@ -30,7 +30,11 @@ public sealed class ProxyTestHost : IAsyncDisposable
     public IPEndPoint AdminEndPoint { get; }
 
     /// <summary>Starts a standalone proxy in front of <paramref name="backend"/> ("host:port"); extra args as --Key=value.</summary>
-    public static async Task<ProxyTestHost> StartStandaloneAsync(string backend, params string[] extraArgs)
+    public static Task<ProxyTestHost> StartStandaloneAsync(string backend, params string[] extraArgs) =>
+        StartStandaloneAsync(backend, configureServices: null, extraArgs);
+
+    /// <summary>As above, with <paramref name="configureServices"/> replacing some of the proxy's services.</summary>
+    public static async Task<ProxyTestHost> StartStandaloneAsync(string backend, Action<IServiceCollection>? configureServices, params string[] extraArgs)
     {
         string[] args =
         [
@@ -41,7 +45,7 @@ public sealed class ProxyTestHost : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             .. extraArgs,
         ];
-        var app = ProxyHost.Build(args);
+        var app = ProxyHost.Build(args, configureServices);
         await app.StartAsync();
         return new ProxyTestHost(app);
     }
