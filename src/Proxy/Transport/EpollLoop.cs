@@ -155,16 +155,13 @@ internal sealed unsafe partial class EpollLoop
                     return;
                 }
 
+                bool stop = false;
                 for (int i = 0; i < count; i++)
                 {
                     ulong token = buffer[i].Data;
                     if (token == WakeToken)
                     {
-                        if (RunPosted())
-                        {
-                            Shutdown();
-                            return;
-                        }
+                        stop |= RunPosted();
                     }
                     else if (_connections.TryGetValue(token, out var connection))
                     {
@@ -172,7 +169,13 @@ internal sealed unsafe partial class EpollLoop
                     }
                 }
 
+                // Also when stopping: what this batch's events queued for backends still leaves.
                 RunEndOfBatchWork();
+                if (stop)
+                {
+                    Shutdown();
+                    return;
+                }
             }
         }
     }
