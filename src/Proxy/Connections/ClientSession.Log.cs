@@ -14,5 +14,8 @@ internal sealed partial class ClientSession
 
         [LoggerMessage(EventId = 202, EventName = "ClientConnectionFailed", Level = LogLevel.Debug, Message = "Client {ClientId} connection ended: {Reason}")]
         public static partial void ClientConnectionFailed(ILogger logger, long clientId, string reason);
+
+        [LoggerMessage(EventId = 203, EventName = "ClientOutputFailed", Level = LogLevel.Error, Message = "Client {ClientId}: writing its replies failed unexpectedly; closing the connection.")]
+        public static partial void OutputFailed(ILogger logger, long clientId, Exception exception);
     }
 }

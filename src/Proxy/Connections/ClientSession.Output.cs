@@ -90,9 +90,9 @@ internal sealed partial class ClientSession
             {
                 written = WriteReadyReplies(out closeAfter);
             }
-            catch (Exception ex) when (IsTransportGone(ex))
+            catch (Exception ex)
             {
-                Retire();
+                RetireAfterOutputFailure(ex);
                 return;
             }
 
@@ -140,9 +140,9 @@ internal sealed partial class ClientSession
                 _output.Write(segment.Span);
             }
         }
-        catch (Exception ex) when (IsTransportGone(ex))
+        catch (Exception ex)
         {
-            Retire();
+            RetireAfterOutputFailure(ex);
             return true;
         }
 
@@ -188,9 +188,9 @@ internal sealed partial class ClientSession
                 }
             }
         }
-        catch (Exception ex) when (IsTransportGone(ex))
+        catch (Exception ex)
         {
-            Retire();
+            RetireAfterOutputFailure(ex);
             return false;
         }
 
@@ -204,9 +204,18 @@ internal sealed partial class ClientSession
         return Volatile.Read(ref _head.Next) is { IsDone: true };
     }
 
-    // This client's transport is gone. The caller may be a backend connection's reader serving every client: the
-    // failure stays with this session.
-    private static bool IsTransportGone(Exception ex) => ex is InvalidOperationException or IOException or ObjectDisposedException;
+    // Writing to this client failed: its transport is gone, or (logged) a bug. The caller may be a backend connection's
+    // reader serving every client, so the failure stays with this session: it closes, and gives up the output for
+    // good, where an escaping exception would fail the backend connection for everyone and leave this output held.
+    private void RetireAfterOutputFailure(Exception exception)
+    {
+        if (exception is not (InvalidOperationException or IOException or ObjectDisposedException))
+        {
+            Log.OutputFailed(_runtime.Logger, Id, exception);
+        }
+
+        Retire();
+    }
 
     private void CountWritten(int written)
     {
