@@ -1,3 +1,5 @@
+using RespProxy.Topology.Model;
+
 namespace RespProxy.Topology.Sentinel;
 
 public sealed partial class SentinelWatcher
@@ -5,11 +7,13 @@ public sealed partial class SentinelWatcher
     private void Publish(Dictionary<string, GroupState> states)
     {
         var current = _holder.Current;
-        var next = _builder.Build(current.Version + 1, states);
-        if (SnapshotDiff.AreEquivalent(current, next))
+        var groups = _builder.BuildGroups(states);
+        if (current.Mode == TopologyMode.Sentinel && SnapshotDiff.AreEquivalent(current.Groups, groups))
         {
             return;
         }
+
+        var next = new TopologySnapshot(current.Version + 1, TopologyMode.Sentinel, groups);
 
         try
         {

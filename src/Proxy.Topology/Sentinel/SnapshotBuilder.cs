@@ -25,7 +25,14 @@ internal sealed class SnapshotBuilder
 
     public IReadOnlyList<string> GroupNames => _groups.Select(group => group.Name).ToArray();
 
-    public TopologySnapshot Build(long version, IReadOnlyDictionary<string, GroupState> states)
+    public TopologySnapshot Build(long version, IReadOnlyDictionary<string, GroupState> states) =>
+        new(version, TopologyMode.Sentinel, BuildGroups(states));
+
+    /// <summary>
+    /// The groups alone: what a refresh compares with the current snapshot's before it builds one (a snapshot's slot
+    /// map is 48 KB to fill, and nearly every refresh finds nothing changed).
+    /// </summary>
+    public ImmutableArray<ShardGroup> BuildGroups(IReadOnlyDictionary<string, GroupState> states)
     {
         var groups = ImmutableArray.CreateBuilder<ShardGroup>(_groups.Length);
         foreach (var (name, slots) in _groups)
@@ -37,7 +44,7 @@ internal sealed class SnapshotBuilder
             groups.Add(new ShardGroup(name, state.Master, replicas, slots));
         }
 
-        return new TopologySnapshot(version, TopologyMode.Sentinel, groups.MoveToImmutable());
+        return groups.MoveToImmutable();
     }
 
     /// <summary>The snapshot to start from before anything is known: every group without master or replicas.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using RespProxy.Topology.Model;
 
 namespace RespProxy.Topology.Sentinel;
@@ -5,17 +6,20 @@ namespace RespProxy.Topology.Sentinel;
 /// <summary>Compares two snapshots by content (masters, replicas, datacenters, readability, slots) and describes the change.</summary>
 internal static class SnapshotDiff
 {
-    public static bool AreEquivalent(TopologySnapshot a, TopologySnapshot b)
+    public static bool AreEquivalent(TopologySnapshot a, TopologySnapshot b) =>
+        a.Mode == b.Mode && AreEquivalent(a.Groups, b.Groups);
+
+    public static bool AreEquivalent(ImmutableArray<ShardGroup> a, ImmutableArray<ShardGroup> b)
     {
-        if (a.Mode != b.Mode || a.Groups.Length != b.Groups.Length)
+        if (a.Length != b.Length)
         {
             return false;
         }
 
-        for (int i = 0; i < a.Groups.Length; i++)
+        for (int i = 0; i < a.Length; i++)
         {
-            ShardGroup x = a.Groups[i];
-            ShardGroup y = b.Groups[i];
+            ShardGroup x = a[i];
+            ShardGroup y = b[i];
             if (x.Name != y.Name || x.Master != y.Master || !x.Replicas.SequenceEqual(y.Replicas) || !x.Slots.SequenceEqual(y.Slots))
             {
                 return false;
