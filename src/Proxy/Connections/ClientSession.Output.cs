@@ -304,6 +304,10 @@ internal sealed partial class ClientSession
         Interlocked.Exchange(ref _outputOwner, OutputRetired);
         Volatile.Write(ref _closeRequested, 1);
         SignalProgress();
+
+        // The read loop may be parked in a read from a client that waits for this very reply and sends nothing
+        // more: without waking it the session (and the client's connection) would stay open for good.
+        _input.CancelPendingRead();
     }
 
     /// <summary>Waits until no writer is active and none can start; after this the output pipe is never touched.</summary>
