@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
+using RespProxy.IntegrationTests.Infrastructure;
 using RespProxy.Backends;
 using RespProxy.Topology.Model;
 
@@ -41,7 +42,7 @@ internal sealed class FaultingBackendConnector(IBackendConnector inner) : IBacke
         public FaultingConnection(ConnectionContext inner, FaultingBackendConnector connector)
         {
             _inner = inner;
-            Output = new FaultingWriter(inner.Transport.Output, connector);
+            Output = new FaultInjectingPipeWriter(inner.Transport.Output, connector.ThrowIfArmed);
         }
 
         public PipeReader Input => _inner.Transport.Input;
@@ -64,32 +65,5 @@ internal sealed class FaultingBackendConnector(IBackendConnector inner) : IBacke
             await _inner.DisposeAsync();
             await base.DisposeAsync();
         }
-    }
-
-    private sealed class FaultingWriter(PipeWriter inner, FaultingBackendConnector connector) : PipeWriter
-    {
-        public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
-
-        public override long UnflushedBytes => inner.UnflushedBytes;
-
-        public override Memory<byte> GetMemory(int sizeHint = 0)
-        {
-            connector.ThrowIfArmed();
-            return inner.GetMemory(sizeHint);
-        }
-
-        public override Span<byte> GetSpan(int sizeHint = 0)
-        {
-            connector.ThrowIfArmed();
-            return inner.GetSpan(sizeHint);
-        }
-
-        public override void Advance(int bytes) => inner.Advance(bytes);
-
-        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
-
-        public override void CancelPendingFlush() => inner.CancelPendingFlush();
-
-        public override void Complete(Exception? exception = null) => inner.Complete(exception);
     }
 }

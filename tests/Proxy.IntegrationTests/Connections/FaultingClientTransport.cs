@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
+using RespProxy.IntegrationTests.Infrastructure;
 using RespProxy.Transport;
 
 namespace RespProxy.IntegrationTests.Connections;
@@ -59,7 +60,7 @@ internal sealed class FaultingClientTransport(EpollTransport inner) : IConnectio
         public FaultingClientConnection(ConnectionContext inner)
         {
             _inner = inner;
-            Output = new FaultingWriter(inner.Transport.Output, this);
+            Output = new FaultInjectingPipeWriter(inner.Transport.Output, ThrowIfArmed);
             Features = new WithoutDirectSend(inner.Features);
         }
 
@@ -103,33 +104,6 @@ internal sealed class FaultingClientTransport(EpollTransport inner) : IConnectio
             await _inner.DisposeAsync();
             await base.DisposeAsync();
         }
-    }
-
-    private sealed class FaultingWriter(PipeWriter inner, FaultingClientConnection connection) : PipeWriter
-    {
-        public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
-
-        public override long UnflushedBytes => inner.UnflushedBytes;
-
-        public override Memory<byte> GetMemory(int sizeHint = 0)
-        {
-            connection.ThrowIfArmed();
-            return inner.GetMemory(sizeHint);
-        }
-
-        public override Span<byte> GetSpan(int sizeHint = 0)
-        {
-            connection.ThrowIfArmed();
-            return inner.GetSpan(sizeHint);
-        }
-
-        public override void Advance(int bytes) => inner.Advance(bytes);
-
-        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
-
-        public override void CancelPendingFlush() => inner.CancelPendingFlush();
-
-        public override void Complete(Exception? exception = null) => inner.Complete(exception);
     }
 
     // The transport's own features (the session resumes receiving through one of them), less direct sends.
