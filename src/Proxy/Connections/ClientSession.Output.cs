@@ -306,8 +306,10 @@ internal sealed partial class ClientSession
         SignalProgress();
 
         // The read loop may be parked in a read from a client that waits for this very reply and sends nothing
-        // more: without waking it the session (and the client's connection) would stay open for good.
-        _input.CancelPendingRead();
+        // more: without waking it the session (and the client's connection) would stay open for good. Woken from the
+        // thread pool: the input's reader continuations run inline, and the caller may be a backend connection's
+        // reader in the middle of its replies, which must not run this session's teardown inside its loop.
+        ThreadPool.UnsafeQueueUserWorkItem(static session => session._input.CancelPendingRead(), this, preferLocal: false);
     }
 
     /// <summary>Waits until no writer is active and none can start; after this the output pipe is never touched.</summary>
