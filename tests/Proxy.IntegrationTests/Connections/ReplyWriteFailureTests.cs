@@ -59,16 +59,6 @@ public sealed class ReplyWriteFailureTests
     {
         long own = (await direct.CommandAsync("CLIENT", "ID")).Integer;
         var list = (await direct.CommandAsync("CLIENT", "LIST")).Text ?? "";
-        var ids = new HashSet<long>();
-        foreach (var line in list.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var id = long.Parse(line.Split(' ')[0]["id=".Length..], System.Globalization.CultureInfo.InvariantCulture);
-            if (id != own)
-            {
-                ids.Add(id);
-            }
-        }
-
-        return ids;
+        return RedisClientList.Parse(list).Select(client => client.Id).Where(id => id != own).ToHashSet();
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.RegularExpressions;
 using RespProxy.IntegrationTests.Infrastructure;
 using RespProxy.TestSupport;
 using Xunit;
@@ -12,7 +11,7 @@ namespace RespProxy.IntegrationTests.Standalone;
 /// connections; when the client's usual connection is down its requests use another one, and that must not let a
 /// later request overtake an earlier one once the usual connection is back.
 /// </summary>
-public sealed partial class BackendConnectionSwitchOrderingTests
+public sealed class BackendConnectionSwitchOrderingTests
 {
     private const int PauseMs = 4000;
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
@@ -83,9 +82,9 @@ public sealed partial class BackendConnectionSwitchOrderingTests
 
     private static long FindClientId(string clientList, string lastCommand)
     {
-        var ids = clientList.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Where(line => line.Contains($" cmd={lastCommand} ", StringComparison.Ordinal))
-            .Select(line => long.Parse(ClientIdPattern().Match(line).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
+        var ids = RedisClientList.Parse(clientList)
+            .Where(client => client.Line.Contains($" cmd={lastCommand} ", StringComparison.Ordinal))
+            .Select(client => client.Id)
             .ToList();
         Assert.True(ids.Count == 1, $"expected one backend connection whose last command was {lastCommand}:{Environment.NewLine}{clientList}");
         return ids[0];
@@ -105,7 +104,4 @@ public sealed partial class BackendConnectionSwitchOrderingTests
             $"the proxy to have {count} backend connection(s) up",
             () => last + Environment.NewLine + redis.Diagnostics());
     }
-
-    [GeneratedRegex(@"^id=(\d+) ")]
-    private static partial Regex ClientIdPattern();
 }
