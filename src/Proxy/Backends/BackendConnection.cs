@@ -209,9 +209,10 @@ internal sealed partial class BackendConnection : IEndOfBatchWork
         else
         {
             // Sent straight from a staging buffer when everything flushed earlier is on the wire (StagedWrites),
-            // unless the last batch outgrew the staging buffer: batches that large (deep pipelines) would be staged
-            // in part, then copied into the pipe after all.
-            var output = new StagedWrites(_output, _lastBatchBytes > StagedWrites.StagingSize ? null : _directSend.IfIdle(_output));
+            // unless the last batch outgrew the staging buffer (batches that large, deep pipelines, would be staged
+            // in part, then copied into the pipe after all), or the loop batches its sends: the pipe's flush then
+            // joins the turn's one call with the clients' replies.
+            var output = new StagedWrites(_output, _lastBatchBytes > StagedWrites.StagingSize ? null : _directSend.IfIdleForSmallWrites(_output));
             CountWritten(WriteQueued(ref output, now, _server.AcceptsWrites, out _lastBatchBytes), now);
             output.Commit();
             _directSend.Sent(output.SentDirectly);

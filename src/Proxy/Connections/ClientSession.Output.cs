@@ -232,9 +232,10 @@ internal sealed partial class ClientSession
         var head = _head;
         PendingReply? next;
 
-        // Small replies share one staging buffer sent directly, or spans of the output pipe (StagedWrites); the slots
-        // they leave behind are chained and handed back in one exchange.
-        var output = new StagedWrites(_output, _directSend.IfIdle(_output));
+        // Small replies share one staging buffer sent directly, or spans of the output pipe (StagedWrites): always the
+        // pipe on a loop thread that batches its sends, where the flush joins the turn's one call for every client. The
+        // slots they leave behind are chained and handed back in one exchange.
+        var output = new StagedWrites(_output, _directSend.IfIdleForSmallWrites(_output));
         PendingReply? firstReturned = null;
         PendingReply? lastReturned = null;
         while ((next = Volatile.Read(ref head.Next)) is not null && next.IsDone)

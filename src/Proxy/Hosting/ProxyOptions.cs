@@ -32,6 +32,13 @@ public sealed class ProxyOptions
     /// </summary>
     public ProxyTransport Transport { get; set; } = ProxyTransport.Auto;
 
+    /// <summary>
+    /// Epoll transport: make each loop turn's socket receives and sends in one io_uring call instead of one system call
+    /// each, where the kernel allows io_uring (it falls back to plain calls, logged, where it does not). Measured in
+    /// docs/BENCHMARKS.md.
+    /// </summary>
+    public bool BatchSystemCalls { get; set; } = true;
+
     /// <summary>Upper bound on one wait of a backpressured client before it re-checks (a safety net, not a timer).</summary>
     public TimeSpan ProgressCheckInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 }

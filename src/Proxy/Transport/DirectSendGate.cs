@@ -21,6 +21,13 @@ internal struct DirectSendGate(IDirectSendFeature? feature)
     public readonly IDirectSendFeature? IfIdle(PipeWriter output) =>
         feature is not null && feature.BytesSent == _flushed && output.UnflushedBytes == 0 ? feature : null;
 
+    /// <summary>
+    /// <see cref="IfIdle"/> for a batch of small frames: null also when the transport batches this thread's pipe sends,
+    /// where the pipe's flush costs less than a direct send's own system call.
+    /// </summary>
+    public readonly IDirectSendFeature? IfIdleForSmallWrites(PipeWriter output) =>
+        IfIdle(output) is { SendsAreBatched: false } direct ? direct : null;
+
     /// <summary>Counts bytes sent directly.</summary>
     public void Sent(long bytes) => _flushed += bytes;
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Threading.Tasks.Sources;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
 using static RespProxy.Transport.LinuxSockets;
@@ -30,7 +31,31 @@ internal sealed partial class EpollConnection
                 var buffer = result.Buffer;
                 while (true)
                 {
-                    if (!SendWhileWritable(ref buffer))
+                    // On a loop thread with a batch, the send goes with the turn's others in one call at its end.
+                    long queued = EpollLoop.Current?.Batch is { } batch ? batch.QueueSend(_handle, Fd, buffer, _batchedSend ??= new()) : 0;
+                    if (queued > 0)
+                    {
+                        long sent = await _batchedSend!.Completion;
+                        if (sent < 0)
+                        {
+                            Abort(new ConnectionAbortedException("send failed"));
+                            return;
+                        }
+
+                        Interlocked.Add(ref _bytesSent, sent);
+                        buffer = buffer.Slice(sent);
+                        if (buffer.IsEmpty)
+                        {
+                            break;
+                        }
+
+                        if (sent == queued && Volatile.Read(ref _aborted) == 0)
+                        {
+                            // The socket took all that was queued; the rest goes in the next turn's call.
+                            continue;
+                        }
+                    }
+                    else if (!SendWhileWritable(ref buffer))
                     {
                         return;
                     }
@@ -61,6 +86,8 @@ internal sealed partial class EpollConnection
     }
 
     public long BytesSent => Volatile.Read(ref _bytesSent);
+
+    public bool SendsAreBatched => EpollLoop.Current?.Batch is not null;
 
     public long TrySend(in ReadOnlySequence<byte> data)
     {
@@ -302,5 +329,36 @@ internal sealed partial class EpollConnection
         // Level-triggered: a socket that became writable in between is reported at once.
         SetInterest(EPOLLOUT, on: true);
         return writable.Task;
+    }
+
+    /// <summary>The outcome of the send loop's send queued in a loop's <see cref="SystemCallBatch"/>; one at a time.</summary>
+    private sealed class BatchedSend : IBatchedSend, IValueTaskSource<long>
+    {
+        private ManualResetValueTaskSourceCore<long> _core;
+
+        public ValueTask<long> Completion => new(this, _core.Version);
+
+        // Bytes sent, 0 when the socket buffer was full, -1 when the connection failed (as SendSome).
+        public void OnSent(long result)
+        {
+            _core.SetResult(result >= 0 ? result : -result is EAGAIN or EINTR ? 0 : -1);
+        }
+
+        public long GetResult(short token)
+        {
+            try
+            {
+                return _core.GetResult(token);
+            }
+            finally
+            {
+                _core.Reset();
+            }
+        }
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
     }
 }

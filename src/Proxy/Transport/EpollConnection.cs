@@ -69,6 +69,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IReceivePause
     private volatile bool _receivePaused;
     private int _maxReadsPerEvent = MaxReadsPerClientEvent;
     private long _bytesSent;
+    private BatchedSend? _batchedSend;
     private bool _connecting;
     private int _receiveEnded;
     private int _aborted;
@@ -232,13 +233,36 @@ internal sealed partial class EpollConnection : ConnectionContext, IReceivePause
         Interlocked.Exchange(ref _writable, null)?.TrySetException(error);
     }
 
-    /// <summary>Loop thread: the socket is readable, writable, or closed.</summary>
-    internal void OnEvents(uint events)
+    /// <summary>An event whose socket was not read in its loop's batch.</summary>
+    internal const int NotReceived = int.MinValue;
+
+    /// <summary>
+    /// Loop thread, before the turn's events are handled: queues this event's first read in <paramref name="batch"/>
+    /// and returns its index there, or <see cref="NotReceived"/> when the event has nothing to read (or the batch is
+    /// full). The read goes into the input's next buffer, which stays the same until <see cref="OnEvents"/> advances it.
+    /// </summary>
+    internal int QueueReceive(SystemCallBatch batch, uint events)
+    {
+        if (!WantsReceive(events))
+        {
+            return NotReceived;
+        }
+
+        int index = batch.QueueReceive(_handle, Fd, _input.Writer.GetMemory(MinimumReceive));
+        return index < 0 ? NotReceived : index;
+    }
+
+    private bool WantsReceive(uint events) =>
+        !_connecting && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && Volatile.Read(ref _receiveEnded) == 0;
+
+    /// <summary>Loop thread: the socket is readable, writable, or closed; <paramref name="received"/> is what the
+    /// batch's read got (bytes, or a negative errno), or <see cref="NotReceived"/>.</summary>
+    internal void OnEvents(uint events, int received = NotReceived)
     {
         bool hangUp = (events & (EPOLLHUP | EPOLLERR)) != 0;
-        if (!_connecting && ((events & EPOLLIN) != 0 || hangUp) && Volatile.Read(ref _receiveEnded) == 0)
+        if (WantsReceive(events))
         {
-            Receive(drain: hangUp);
+            Receive(drain: hangUp, received);
         }
 
         if ((events & EPOLLOUT) != 0 || hangUp)
@@ -269,7 +293,8 @@ internal sealed partial class EpollConnection : ConnectionContext, IReceivePause
         }
     }
 
-    private unsafe void Receive(bool drain)
+    // `first` is the result of a read the loop's batch made already into the input's next buffer.
+    private unsafe void Receive(bool drain, int first)
     {
         var writer = _input.Writer;
         int reads = 0;
@@ -277,25 +302,44 @@ internal sealed partial class EpollConnection : ConnectionContext, IReceivePause
         {
             var memory = writer.GetMemory(MinimumReceive);
             nint received;
-            bool added = false;
-            try
+            int errno = 0;
+            if (first != NotReceived)
             {
-                _handle.DangerousAddRef(ref added);
-                fixed (byte* buffer = memory.Span)
+                received = first;
+                first = NotReceived;
+                if (received < 0)
                 {
-                    received = recv(Fd, buffer, (nuint)memory.Length, MSG_DONTWAIT);
+                    errno = (int)-received;
+                    received = -1;
                 }
             }
-            catch (ObjectDisposedException)
+            else
             {
-                EndReceive(null);
-                return;
-            }
-            finally
-            {
-                if (added)
+                bool added = false;
+                try
                 {
-                    _handle.DangerousRelease();
+                    _handle.DangerousAddRef(ref added);
+                    fixed (byte* buffer = memory.Span)
+                    {
+                        received = recv(Fd, buffer, (nuint)memory.Length, MSG_DONTWAIT);
+                    }
+
+                    if (received < 0)
+                    {
+                        errno = Marshal.GetLastPInvokeError();
+                    }
+                }
+                catch (ObjectDisposedException)
+                {
+                    EndReceive(null);
+                    return;
+                }
+                finally
+                {
+                    if (added)
+                    {
+                        _handle.DangerousRelease();
+                    }
                 }
             }
 
@@ -333,7 +377,6 @@ internal sealed partial class EpollConnection : ConnectionContext, IReceivePause
                 return;
             }
 
-            int errno = Marshal.GetLastPInvokeError();
             if (errno == EAGAIN)
             {
                 return;

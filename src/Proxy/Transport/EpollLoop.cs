@@ -26,13 +26,25 @@ internal sealed unsafe partial class EpollLoop
     private readonly Dictionary<ulong, EpollConnection> _connections = [];
     private readonly List<IEndOfBatchWork> _endOfBatch = [];
     private readonly Lock _postLock = new();
+    private readonly SystemCallBatch? _batch;
     private bool _wakePending;
     private bool _stopRequested;
     private bool _stopped;
 
-    public EpollLoop(int index, ILogger logger)
+    /// <param name="batchSystemCalls">Make each turn's receives and sends in one io_uring call where the kernel allows
+    /// it (<see cref="SystemCallBatch"/>); otherwise one system call each.</param>
+    public EpollLoop(int index, ILogger logger, bool batchSystemCalls = true)
     {
         _logger = logger;
+        if (batchSystemCalls)
+        {
+            _batch = SystemCallBatch.TryCreate(out string? refusal);
+            if (_batch is null && index == 0)
+            {
+                Log.BatchingUnavailable(_logger, refusal!);
+            }
+        }
+
         _epoll = CreateEpoll();
         _wakeFd = CreateEventFd();
         if (_epoll < 0 || _wakeFd < 0)
@@ -51,6 +63,12 @@ internal sealed unsafe partial class EpollLoop
 
     /// <summary>The loop whose thread is running the caller, or null on any other thread.</summary>
     public static EpollLoop? Current => t_current;
+
+    /// <summary>
+    /// The batch this loop's thread queues socket sends in (submitted at the end of the turn), or null where the kernel
+    /// refused io_uring or batching is off. Loop thread only.
+    /// </summary>
+    public SystemCallBatch? Batch => _batch;
 
     /// <summary>Loop thread only: runs <paramref name="work"/> after the events of this batch (once per call).</summary>
     public void RunAtEndOfBatch(IEndOfBatchWork work) => _endOfBatch.Add(work);
@@ -138,6 +156,7 @@ internal sealed unsafe partial class EpollLoop
     {
         t_current = this;
         var events = new EpollEvent[MaxEvents];
+        var received = new int[MaxEvents];
         fixed (EpollEvent* buffer = events)
         {
             while (true)
@@ -155,6 +174,7 @@ internal sealed unsafe partial class EpollLoop
                     return;
                 }
 
+                ReceiveAll(buffer, count, received);
                 bool stop = false;
                 for (int i = 0; i < count; i++)
                 {
@@ -165,12 +185,12 @@ internal sealed unsafe partial class EpollLoop
                     }
                     else if (_connections.TryGetValue(token, out var connection))
                     {
-                        Dispatch(connection, buffer[i].Events);
+                        Dispatch(connection, buffer[i].Events, received[i]);
                     }
                 }
 
-                // Also when stopping: what this batch's events queued for backends still leaves.
-                RunEndOfBatchWork();
+                // Also when stopping: what this batch's events queued for backends and clients still leaves.
+                FinishTurn();
                 if (stop)
                 {
                     Shutdown();
@@ -178,6 +198,56 @@ internal sealed unsafe partial class EpollLoop
                 }
             }
         }
+    }
+
+    // With a batch, every readable socket of this turn is read in one call before any is handled; received[i] is then
+    // what event i's first read got (bytes, or a negative errno), or NotReceived for events read the ordinary way.
+    private void ReceiveAll(EpollEvent* events, int count, int[] received)
+    {
+        var batch = _batch;
+        for (int i = 0; i < count; i++)
+        {
+            received[i] = EpollConnection.NotReceived;
+            if (batch is not null && _connections.TryGetValue(events[i].Data, out var connection))
+            {
+                try
+                {
+                    received[i] = connection.QueueReceive(batch, events[i].Events);
+                }
+                catch (Exception ex)
+                {
+                    // The event is handled the ordinary way, where a failure costs this connection only.
+                    Log.HandlerFailed(_logger, connection.Token, ex);
+                }
+            }
+        }
+
+        if (batch is null || batch.Count == 0)
+        {
+            return;
+        }
+
+        batch.Submit();
+        for (int i = 0; i < count; i++)
+        {
+            if (received[i] != EpollConnection.NotReceived)
+            {
+                received[i] = batch.Result(received[i]);
+            }
+        }
+    }
+
+    // The end of a turn: backends send what this turn's clients queued, and every send queued meanwhile (replies,
+    // requests) leaves in one call. A send that completes may queue more work (its connection's next bytes), so this
+    // repeats until nothing is left.
+    private void FinishTurn()
+    {
+        do
+        {
+            RunEndOfBatchWork();
+            _batch?.Submit();
+        }
+        while (_endOfBatch.Count > 0 || _batch?.Count > 0);
     }
 
     private void RunEndOfBatchWork()
@@ -200,11 +270,11 @@ internal sealed unsafe partial class EpollLoop
         work.Clear();
     }
 
-    private void Dispatch(EpollConnection connection, uint events)
+    private void Dispatch(EpollConnection connection, uint events, int received)
     {
         try
         {
-            connection.OnEvents(events);
+            connection.OnEvents(events, received);
         }
         catch (Exception ex)
         {
@@ -260,6 +330,12 @@ internal sealed unsafe partial class EpollLoop
         }
 
         _connections.Clear();
+
+        // Ending the inputs ran their readers inline, which may have queued sends: they leave now, so no send loop
+        // waits for a batch that is never submitted; this thread queues nothing after that.
+        FinishTurn();
+        t_current = null;
+        _batch?.Dispose();
         close(_epoll);
         close(_wakeFd);
     }
@@ -274,5 +350,8 @@ internal sealed unsafe partial class EpollLoop
 
         [LoggerMessage(3, LogLevel.Error, "A posted action failed on the epoll loop")]
         public static partial void PostedActionFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(4, LogLevel.Information, "io_uring is not available ({Reason}): one system call per socket receive and send")]
+        public static partial void BatchingUnavailable(ILogger logger, string reason);
     }
 }

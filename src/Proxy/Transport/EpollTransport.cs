@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RespProxy.Hosting;
 
 namespace RespProxy.Transport;
 
@@ -17,15 +19,16 @@ internal sealed class EpollTransport : IConnectionListenerFactory, IConnectionLi
     private readonly Lazy<EpollLoop[]> _loops;
     private int _next;
 
-    public EpollTransport(ILoggerFactory loggerFactory)
+    public EpollTransport(ILoggerFactory loggerFactory, IOptions<ProxyOptions> options)
     {
+        bool batchSystemCalls = options.Value.BatchSystemCalls;
         var logger = loggerFactory.CreateLogger("RespProxy.Transport.Epoll");
         _loops = new Lazy<EpollLoop[]>(() =>
         {
             var loops = new EpollLoop[Math.Max(1, Environment.ProcessorCount)];
             for (int i = 0; i < loops.Length; i++)
             {
-                loops[i] = new EpollLoop(i, logger);
+                loops[i] = new EpollLoop(i, logger, batchSystemCalls);
             }
 
             return loops;

@@ -21,6 +21,13 @@ internal interface IDirectSendFeature
     long BytesSent { get; }
 
     /// <summary>
+    /// True when the calling thread batches this connection's pipe sends (an epoll loop with io_uring): a flush of the
+    /// output pipe then costs no system call of its own, so small writes are cheaper through the pipe than sent
+    /// directly, one call each. Large ones still go directly: copying them into the pipe costs more than the call.
+    /// </summary>
+    bool SendsAreBatched { get; }
+
+    /// <summary>
     /// Sends as much of <paramref name="data"/> as the socket takes now without blocking and returns the length of the
     /// prefix sent: 0 when the socket buffer is full or the connection has failed (it is then aborted, and the caller's
     /// next flush finds the pipe completed, as with any failed send). The rest is the caller's to write into the output

@@ -12,7 +12,8 @@ namespace RespProxy.IntegrationTests.Standalone;
 /// What each socket transport (the proxy's epoll loops, and Kestrel's sockets) must get right at the edges: a client
 /// that reads slowly gets every byte while others are served, clients that leave (cleanly, abruptly, or after a
 /// half-close) are released, a client that pipelines far ahead of its replies cannot make the proxy buffer without
-/// bound, and INFO says which transport runs.
+/// bound, and INFO says which transport runs. The epoll transport is run both with its io_uring batching of system
+/// calls and without it (the path taken where the kernel refuses io_uring).
 /// </summary>
 public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFixture<TransportTests.RedisFixture>
 {
@@ -25,9 +26,13 @@ public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFi
         public async Task DisposeAsync() => await Server.DisposeAsync();
     }
 
+    // "EpollUnbatched": the epoll transport making one system call per receive and send, as where io_uring is refused.
     private async Task<ProxyTestHost> StartProxyAsync(string transport, params string[] extraArgs)
     {
-        var proxy = await ProxyTestHost.StartStandaloneAsync(redis.Server.EndPoint, [$"--Proxy:Transport={transport}", .. extraArgs]);
+        string[] transportArgs = transport == "EpollUnbatched"
+            ? ["--Proxy:Transport=Epoll", "--Proxy:BatchSystemCalls=false"]
+            : [$"--Proxy:Transport={transport}"];
+        var proxy = await ProxyTestHost.StartStandaloneAsync(redis.Server.EndPoint, [.. transportArgs, .. extraArgs]);
         await using var client = await Connect(proxy);
         await Wait.UntilAsync(
             async () => !(await client.CommandAsync("EXISTS", "transport:warmup")).IsError,
@@ -53,18 +58,23 @@ public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFi
     }
 
     [Theory]
-    [InlineData("Epoll", "epoll")]
-    [InlineData("Sockets", "sockets")]
-    public async Task Info_reports_the_transport_in_use(string transport, string reported)
+    [InlineData("Epoll", "epoll", true)]
+    [InlineData("EpollUnbatched", "epoll", false)]
+    [InlineData("Sockets", "sockets", false)]
+    public async Task Info_reports_the_transport_in_use(string transport, string reported, bool batched)
     {
         await using var proxy = await StartProxyAsync(transport);
         await using var client = await Connect(proxy);
         var info = await ServerStats.InfoAsync(client, "proxy");
         Assert.Equal(reported, info["proxy_transport"]);
+
+        // Batched wherever the kernel allows io_uring (this machine's does; a seccomp profile may refuse it).
+        Assert.Equal(batched && RespProxy.Transport.SystemCallBatch.IsAvailable ? "io_uring" : "off", info["proxy_syscall_batching"]);
     }
 
     [Theory]
     [InlineData("Epoll")]
+    [InlineData("EpollUnbatched")]
     [InlineData("Sockets")]
     public async Task Slow_reader_gets_every_large_reply_intact_while_others_are_served(string transport)
     {
@@ -104,6 +114,7 @@ public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFi
 
     [Theory]
     [InlineData("Epoll")]
+    [InlineData("EpollUnbatched")]
     [InlineData("Sockets")]
     public async Task Clients_that_leave_cleanly_abruptly_or_mid_pipeline_are_released(string transport)
     {
@@ -141,6 +152,7 @@ public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFi
 
     [Theory]
     [InlineData("Epoll")]
+    [InlineData("EpollUnbatched")]
     [InlineData("Sockets")]
     public async Task Requests_sent_before_a_half_close_are_answered_before_the_connection_closes(string transport)
     {
@@ -162,10 +174,12 @@ public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFi
         Assert.Equal("+OK\r\n$2\r\nv1\r\n", Encoding.ASCII.GetString(received.ToArray()));
     }
 
-    [Fact]
-    public async Task Epoll_stops_reading_a_client_that_is_far_ahead_of_its_replies_and_answers_all_once_it_reads()
+    [Theory]
+    [InlineData("Epoll")]
+    [InlineData("EpollUnbatched")]
+    public async Task Epoll_stops_reading_a_client_that_is_far_ahead_of_its_replies_and_answers_all_once_it_reads(string transport)
     {
-        await using var proxy = await StartProxyAsync("Epoll");
+        await using var proxy = await StartProxyAsync(transport);
         string key = $"transport:flood:{Guid.NewGuid():N}";
         string value = new('x', 512);
         await using (var setter = await Connect(proxy))

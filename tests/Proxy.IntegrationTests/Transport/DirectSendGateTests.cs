@@ -59,6 +59,8 @@ public sealed class DirectSendGateTests
     {
         public long BytesSent { get; set; }
 
+        public bool SendsAreBatched { get; set; }
+
         public long TrySend(in ReadOnlySequence<byte> data) => throw new InvalidOperationException("the gate never sends");
 
         public long TrySend(ReadOnlySpan<ReadOnlyMemory<byte>> parts) => throw new InvalidOperationException("the gate never sends");

@@ -12,6 +12,8 @@ internal sealed class FakeSocket(int takes) : IDirectSendFeature
 
     public long BytesSent => Received.Count;
 
+    public bool SendsAreBatched => false;
+
     public long TrySend(in ReadOnlySequence<byte> data)
     {
         Calls++;

@@ -11,6 +11,21 @@ internal static class TestFrames
 
     public static byte[] Concat(params byte[][] frames) => frames.SelectMany(frame => frame).ToArray();
 
+    /// <summary>One sequence whose segments are exactly <paramref name="parts"/>, as a pipe of several blocks hands out.</summary>
+    public static ReadOnlySequence<byte> Segmented(params byte[][] parts)
+    {
+        var first = new Part(parts[0], 0);
+        var last = first;
+        foreach (var part in parts.Skip(1))
+        {
+            var next = new Part(part, last.RunningIndex + last.Memory.Length);
+            last.SetNext(next);
+            last = next;
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+    }
+
     // Completing the writer commits what it wrote, as a flush would.
     public static byte[] ReadPipe(Pipe pipe)
     {
@@ -19,5 +34,16 @@ internal static class TestFrames
         var bytes = result.Buffer.ToArray();
         pipe.Reader.AdvanceTo(result.Buffer.End);
         return bytes;
+    }
+
+    private sealed class Part : ReadOnlySequenceSegment<byte>
+    {
+        public Part(byte[] bytes, long runningIndex)
+        {
+            Memory = bytes;
+            RunningIndex = runningIndex;
+        }
+
+        public void SetNext(Part next) => Next = next;
     }
 }
