@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.Threading.Tasks.Sources;
 using System.Runtime.InteropServices;
+using System.Threading.Tasks.Sources;
 using Microsoft.AspNetCore.Connections;
 using static RespProxy.Transport.LinuxSockets;
 
