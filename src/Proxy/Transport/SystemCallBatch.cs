@@ -6,14 +6,6 @@ using static RespProxy.Transport.LinuxSockets;
 namespace RespProxy.Transport;
 
 /// <summary>
-/// Completion of a send queued in a <see cref="SystemCallBatch"/>: bytes sent, or a negative errno.
-/// </summary>
-internal interface IBatchedSend
-{
-    void OnSent(long result);
-}
-
-/// <summary>
 /// One epoll loop's socket receives and sends of one turn, made in a single io_uring_enter instead of one system call
 /// each. On this machine a system call costs about 1 µs before it does anything (page-table isolation in a VM), as much
 /// as the TCP work of a small send; at pipeline 1 a proxy makes one receive and one send per request, and a loop turn
