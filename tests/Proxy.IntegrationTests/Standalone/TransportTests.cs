@@ -212,6 +212,58 @@ public sealed class TransportTests(TransportTests.RedisFixture redis) : IClassFi
         await reading.WaitAsync(TimeSpan.FromSeconds(60));
     }
 
+    [Theory]
+    [InlineData("Epoll")]
+    [InlineData("EpollUnbatched")]
+    public async Task Stopping_the_proxy_while_clients_owe_it_reads_completes_and_closes_them(string transport)
+    {
+        // The host's grace period for open connections (30 s by default) is cut short: these clients never finish.
+        var proxy = await StartProxyAsync(transport, "--shutdownTimeoutSeconds=2");
+        string key = $"transport:stop:{Guid.NewGuid():N}";
+        await using (var setter = await Connect(proxy))
+        {
+            Assert.Equal("+OK", (await setter.CommandAsync("SET", key, new string('x', 64 * 1024))).ToString());
+        }
+
+        // Clients that pipeline GETs of 64 KB and read nothing: when the proxy stops, its loops still hold replies
+        // they cannot send, and ending the clients' input makes their sessions write and flush on the loop thread.
+        var pipeline = new RespBatch();
+        for (int i = 0; i < 64; i++)
+        {
+            pipeline.Add("GET", key);
+        }
+
+        var sockets = new List<Socket>();
+        for (int i = 0; i < 4; i++)
+        {
+            var socket = await ConnectSocketAsync(proxy, bufferSize: 64 * 1024);
+            await socket.SendAsync(pipeline.Bytes);
+            Assert.True(socket.Poll(TimeSpan.FromSeconds(15), SelectMode.SelectRead), "the proxy starts answering");
+            sockets.Add(socket);
+        }
+
+        await proxy.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+
+        // Every client sees its connection end (after whatever replies were already on their way).
+        var buffer = new byte[64 * 1024];
+        foreach (var socket in sockets)
+        {
+            socket.Blocking = true;
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                while (await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token) > 0)
+                {
+                }
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset)
+            {
+            }
+
+            socket.Dispose();
+        }
+    }
+
     [Fact]
     public async Task Sockets_transport_closes_a_client_whose_unread_input_passes_the_query_buffer_limit()
     {
