@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
 using RespProxy.IntegrationTests.Infrastructure;
@@ -35,35 +34,10 @@ internal sealed class FaultingBackendConnector(IBackendConnector inner) : IBacke
         }
     }
 
-    private sealed class FaultingConnection : ConnectionContext, IDuplexPipe
+    // Without IDirectSendFeature: the proxy then writes everything through the faulting output.
+    private sealed class FaultingConnection(ConnectionContext inner, FaultingBackendConnector connector)
+        : FaultInjectingConnection(inner, new FeatureCollection())
     {
-        private readonly ConnectionContext _inner;
-
-        public FaultingConnection(ConnectionContext inner, FaultingBackendConnector connector)
-        {
-            _inner = inner;
-            Output = new FaultInjectingPipeWriter(inner.Transport.Output, connector.ThrowIfArmed);
-        }
-
-        public PipeReader Input => _inner.Transport.Input;
-
-        public PipeWriter Output { get; }
-
-        public override IDuplexPipe Transport { get => this; set => throw new NotSupportedException(); }
-
-        public override string ConnectionId { get => _inner.ConnectionId; set => _inner.ConnectionId = value; }
-
-        // Without IDirectSendFeature: the proxy then writes everything through Output.
-        public override IFeatureCollection Features { get; } = new FeatureCollection();
-
-        public override IDictionary<object, object?> Items { get => _inner.Items; set => _inner.Items = value; }
-
-        public override void Abort(ConnectionAbortedException abortReason) => _inner.Abort(abortReason);
-
-        public override async ValueTask DisposeAsync()
-        {
-            await _inner.DisposeAsync();
-            await base.DisposeAsync();
-        }
+        protected override void ThrowIfArmed() => connector.ThrowIfArmed();
     }
 }

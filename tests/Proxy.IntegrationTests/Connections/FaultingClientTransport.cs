@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Collections.Concurrent;
-using System.IO.Pipelines;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
@@ -52,57 +51,24 @@ internal sealed class FaultingClientTransport(EpollTransport inner) : IConnectio
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
-    private sealed class FaultingClientConnection : ConnectionContext, IDuplexPipe
+    private sealed class FaultingClientConnection(ConnectionContext inner)
+        : FaultInjectingConnection(inner, new WithoutDirectSend(inner.Features))
     {
-        private readonly ConnectionContext _inner;
         private int _armed;
 
-        public FaultingClientConnection(ConnectionContext inner)
-        {
-            _inner = inner;
-            Output = new FaultInjectingPipeWriter(inner.Transport.Output, ThrowIfArmed);
-            Features = new WithoutDirectSend(inner.Features);
-        }
-
         public int Faults { get; private set; }
-
-        public PipeReader Input => _inner.Transport.Input;
-
-        public PipeWriter Output { get; }
-
-        public override IDuplexPipe Transport { get => this; set => throw new NotSupportedException(); }
-
-        public override string ConnectionId { get => _inner.ConnectionId; set => _inner.ConnectionId = value; }
-
-        public override IFeatureCollection Features { get; }
-
-        public override IDictionary<object, object?> Items { get => _inner.Items; set => _inner.Items = value; }
-
-        public override CancellationToken ConnectionClosed { get => _inner.ConnectionClosed; set => _inner.ConnectionClosed = value; }
-
-        public override EndPoint? LocalEndPoint { get => _inner.LocalEndPoint; set => _inner.LocalEndPoint = value; }
-
-        public override EndPoint? RemoteEndPoint { get => _inner.RemoteEndPoint; set => _inner.RemoteEndPoint = value; }
 
         public void Arm() => Volatile.Write(ref _armed, 1);
 
         // Not one of the exceptions a transport that has gone away throws: before the fix such an exception escaped
         // into the backend connection's reader, which serves every client.
-        public void ThrowIfArmed()
+        protected override void ThrowIfArmed()
         {
             if (Interlocked.Exchange(ref _armed, 0) == 1)
             {
                 Faults++;
                 throw new NotSupportedException("injected reply write failure");
             }
-        }
-
-        public override void Abort(ConnectionAbortedException abortReason) => _inner.Abort(abortReason);
-
-        public override async ValueTask DisposeAsync()
-        {
-            await _inner.DisposeAsync();
-            await base.DisposeAsync();
         }
     }
 
