@@ -55,6 +55,10 @@ internal sealed class InfoTransform(ProxyRuntime runtime) : IReplyTransform
         RespWriter.WriteBulkString(output, combined);
     }
 
+    // What the loops do, not only what was asked: where the kernel refuses io_uring they make plain calls (and log it).
+    private static bool BatchesSystemCalls(ProxyOptions options) =>
+        options.Transport == ProxyTransport.Epoll && options.BatchSystemCalls && Transport.SystemCallBatch.IsAvailable;
+
     public string BuildSection()
     {
         var table = runtime.Router.Current;
@@ -69,7 +73,7 @@ internal sealed class InfoTransform(ProxyRuntime runtime) : IReplyTransform
         text.Append(invariant, $"proxy_gc_allocated_bytes:{GC.GetTotalAllocatedBytes(precise: false)}\r\n");
         text.Append(invariant, $"proxy_gc_collections:{GC.CollectionCount(0)}\r\n");
         text.Append(invariant, $"proxy_transport:{(runtime.Options.Transport == ProxyTransport.Epoll ? "epoll" : "sockets")}\r\n");
-        text.Append(invariant, $"proxy_syscall_batching:{(runtime.Options.BatchSystemCalls ? "io_uring" : "off")}\r\n");
+        text.Append(invariant, $"proxy_syscall_batching:{(BatchesSystemCalls(runtime.Options) ? "io_uring" : "off")}\r\n");
         text.Append(invariant, $"topology_mode:{table.Snapshot.Mode.ToString().ToLowerInvariant()}\r\n");
         text.Append(invariant, $"topology_version:{table.Snapshot.Version}\r\n");
         text.Append(invariant, $"topology_groups:{table.Snapshot.Groups.Length}\r\n");

@@ -68,12 +68,8 @@ public static class ProxyHost
             builder.Services.AddSingleton<EpollTransport>();
         }
 
-        // INFO reports the transport in use, not "Auto", and whether its system calls are batched.
-        builder.Services.PostConfigure<ProxyOptions>(options =>
-        {
-            options.Transport = useEpoll ? ProxyTransport.Epoll : ProxyTransport.Sockets;
-            options.BatchSystemCalls &= useEpoll && SystemCallBatch.IsAvailable;
-        });
+        // INFO reports the transport in use, not "Auto".
+        builder.Services.PostConfigure<ProxyOptions>(options => options.Transport = useEpoll ? ProxyTransport.Epoll : ProxyTransport.Sockets);
 
         builder.Services.AddSingleton<IBackendConnector, SocketBackendConnector>();
         builder.Services.AddSingleton<BackendPool>();
