@@ -232,16 +232,10 @@ internal sealed partial class EpollConnection
         }
     }
 
-    private static long SendResult(nint sent)
-    {
-        if (sent >= 0)
-        {
-            return sent;
-        }
+    private static long SendResult(nint sent) => sent >= 0 ? sent : FailedSendResult(Marshal.GetLastPInvokeError());
 
-        int errno = Marshal.GetLastPInvokeError();
-        return errno == EAGAIN || errno == EINTR ? 0 : -1;
-    }
+    // 0 when the socket buffer was full (or the call was interrupted), -1 when the connection failed.
+    private static long FailedSendResult(int errno) => errno is EAGAIN or EINTR ? 0 : -1;
 
     // One sendmsg of the gathered pieces. A large reply spans several blocks of the pipe; sent one call per block, each
     // block became its own TCP segment and woke the client again, and on a shared core the woken reader (or Redis)
@@ -338,11 +332,8 @@ internal sealed partial class EpollConnection
 
         public ValueTask<long> Completion => new(this, _core.Version);
 
-        // Bytes sent, 0 when the socket buffer was full, -1 when the connection failed (as SendSome).
-        public void OnSent(long result)
-        {
-            _core.SetResult(result >= 0 ? result : -result is EAGAIN or EINTR ? 0 : -1);
-        }
+        // Bytes sent, or what SendSome gives for the errno.
+        public void OnSent(long result) => _core.SetResult(result >= 0 ? result : FailedSendResult((int)-result));
 
         public long GetResult(short token)
         {
