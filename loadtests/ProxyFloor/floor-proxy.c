@@ -29,6 +29,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../Native/raw-io-uring.h"
+
 #define MAX_FDS 65536
 #define MAX_EVENTS 256
 #define CLIENT_BUFFER (256 * 1024)
@@ -49,18 +51,7 @@ static struct { int fd, generation; } fifo[FIFO_SIZE];
 static unsigned fifo_head, fifo_tail;
 static int dirty[MAX_FDS], dirty_count;
 
-static void fail(const char *what)
-{
-    perror(what);
-    exit(1);
-}
-
 // ---- io_uring: a turn's receives or sends in one io_uring_enter, every operation MSG_DONTWAIT (completes inline).
-
-static int ring;
-static unsigned *sq_tail, *sq_mask, *cq_head, *cq_tail, *cq_mask;
-static struct io_uring_sqe *sqes;
-static struct io_uring_cqe *cqes;
 
 struct op
 {
@@ -69,29 +60,6 @@ struct op
     size_t length;
     long result;
 };
-
-static void setup_ring(void)
-{
-    struct io_uring_params p;
-    memset(&p, 0, sizeof p);
-    ring = (int)syscall(SYS_io_uring_setup, RING_ENTRIES, &p);
-    if (ring < 0)
-        fail("io_uring_setup");
-    char *sq = mmap(0, p.sq_off.array + p.sq_entries * 4, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
-    char *cq = mmap(0, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
-    sqes = mmap(0, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
-    if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
-        fail("mmap");
-    sq_tail = (unsigned *)(sq + p.sq_off.tail);
-    sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
-    unsigned *array = (unsigned *)(sq + p.sq_off.array);
-    for (unsigned i = 0; i < p.sq_entries; i++)
-        array[i] = i;
-    cq_head = (unsigned *)(cq + p.cq_off.head);
-    cq_tail = (unsigned *)(cq + p.cq_off.tail);
-    cq_mask = (unsigned *)(cq + p.cq_off.ring_mask);
-    cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
-}
 
 static long plain_call(struct op *op)
 {
@@ -317,7 +285,7 @@ int main(int argc, char **argv)
     }
     batched = argc < 4 || strcmp(argv[3], "plain") != 0;
     if (batched)
-        setup_ring();
+        setup_ring(RING_ENTRIES);
     epoll_fd = epoll_create1(0);
     backend_fd = tcp_socket(atoi(argv[2]), 0);
     open_conn(backend_fd, BACKEND_BUFFER);

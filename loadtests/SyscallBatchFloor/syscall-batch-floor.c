@@ -24,12 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../Native/raw-io-uring.h"
+
 #define MAX_SOCKETS 64
 
-static int ring;
-static unsigned *sq_tail, *sq_mask, *cq_head, *cq_tail, *cq_mask;
-static struct io_uring_sqe *sqes;
-static struct io_uring_cqe *cqes;
 static char buffers[MAX_SOCKETS][256];
 static char request[38], reply[9];
 
@@ -38,35 +36,6 @@ static double cpu_ns(void)
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e9 + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e3;
-}
-
-static void fail(const char *what)
-{
-    perror(what);
-    exit(1);
-}
-
-static void setup_ring(void)
-{
-    struct io_uring_params p;
-    memset(&p, 0, sizeof p);
-    ring = (int)syscall(SYS_io_uring_setup, 256, &p);
-    if (ring < 0)
-        fail("io_uring_setup");
-    char *sq = mmap(0, p.sq_off.array + p.sq_entries * 4, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
-    char *cq = mmap(0, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
-    sqes = mmap(0, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
-    if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
-        fail("mmap");
-    sq_tail = (unsigned *)(sq + p.sq_off.tail);
-    sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
-    unsigned *array = (unsigned *)(sq + p.sq_off.array);
-    for (unsigned i = 0; i < p.sq_entries; i++)
-        array[i] = i;
-    cq_head = (unsigned *)(cq + p.cq_off.head);
-    cq_tail = (unsigned *)(cq + p.cq_off.tail);
-    cq_mask = (unsigned *)(cq + p.cq_off.ring_mask);
-    cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
 }
 
 // Sends `data` on every socket of `fds` (send = 1) or receives `length` bytes from each (send = 0).
@@ -92,7 +61,7 @@ static void turn(int *fds, int count, int batched, int send_, const char *data, 
         sqe->opcode = send_ ? IORING_OP_SEND : IORING_OP_RECV;
         sqe->fd = fds[i];
         sqe->addr = (unsigned long)(send_ ? data : buffers[i]);
-        sqe->len = send_ ? length : sizeof buffers[i];
+        sqe->len = send_ ? (unsigned)length : (unsigned)sizeof buffers[i];
         sqe->msg_flags = flags;
         sqe->user_data = i;
     }
@@ -123,7 +92,7 @@ int main(int argc, char **argv)
         syscall(SYS_getppid);
     printf("one system call (getppid): %.0f ns CPU\n", (cpu_ns() - start) / calls);
 
-    setup_ring();
+    setup_ring(256);
     int clients[MAX_SOCKETS], servers[MAX_SOCKETS], one = 1;
     int listener = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
