@@ -35,30 +35,18 @@ internal sealed partial class EpollConnection : ConnectionContext, IReceivePause
     private const int MaxReadsPerClientEvent = 16;
     private const int ReadUntilEmpty = int.MaxValue;
 
-    private static readonly PipeOptions s_inputOptions = new(
-        pool: BlockMemoryPool.Shared,
-        readerScheduler: PipeScheduler.Inline,
-        writerScheduler: PipeScheduler.Inline,
-        pauseWriterThreshold: 0, // the session bounds what a client may buffer (Redis's limits), not the transport
-        minimumSegmentSize: BlockMemoryPool.BlockSize,
-        useSynchronizationContext: false);
-
-    private static readonly PipeOptions s_outputOptions = new(
-        pool: BlockMemoryPool.Shared,
-        readerScheduler: PipeScheduler.Inline,
-        writerScheduler: PipeScheduler.Inline,
-        pauseWriterThreshold: 64 * 1024,
-        resumeWriterThreshold: 32 * 1024,
-        minimumSegmentSize: BlockMemoryPool.BlockSize,
-        useSynchronizationContext: false);
+    // The output's writer pauses once the socket is 64 KB behind it, until it is less than 32 KB behind; the input
+    // never pauses: the session bounds what a client may buffer (Redis's limits), not the transport.
+    private const long OutputPauseThreshold = 64 * 1024;
+    private const long OutputResumeThreshold = 32 * 1024;
 
     private static long s_lastToken;
 
     private readonly Socket _socket;
     private readonly SafeSocketHandle _handle;
     private readonly EpollLoop _loop;
-    private readonly Pipe _input = new(s_inputOptions);
-    private readonly Pipe _output = new(s_outputOptions);
+    private readonly LockFreePipe _input = new(BlockMemoryPool.Shared, BlockMemoryPool.BlockSize);
+    private readonly LockFreePipe _output = new(BlockMemoryPool.Shared, BlockMemoryPool.BlockSize, OutputPauseThreshold, OutputResumeThreshold);
     private readonly CancellationTokenSource _closed = new();
     private readonly Lock _interestLock = new();
     private readonly TaskCompletionSource _removed = new(TaskCreationOptions.RunContinuationsAsynchronously);
