@@ -10,8 +10,7 @@ internal sealed partial class LockFreePipe
     /// <summary>The reading end, for one reader at a time (ReadAsync or TryRead, then AdvanceTo).</summary>
     internal sealed class ReaderEnd(LockFreePipe pipe) : PipeReader, IValueTaskSource<ReadResult>
     {
-        private ManualResetValueTaskSourceCore<bool> _wait;
-        private CancellationTokenRegistration _cancellation;
+        private PipeWait _wait;
 
         // The first segment not wholly consumed; null while the chain is given back.
         private PipeSegment? _head;
@@ -34,19 +33,13 @@ internal sealed partial class LockFreePipe
                 return new(CurrentResult());
             }
 
-            _wait.Reset();
-            Interlocked.Exchange(ref pipe._readerWaiting, 1);
-            if (HasNewsSinceExamined() && WithdrawWait(ref pipe._readerWaiting))
+            _wait.Announce();
+            if (HasNewsSinceExamined() && _wait.Withdraw())
             {
                 return new(CurrentResult());
             }
 
-            if (cancellationToken.CanBeCanceled)
-            {
-                _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((ReaderEnd)state!).CancelWait(token), this);
-            }
-
-            return new(this, _wait.Version);
+            return new(this, _wait.Pending(static (state, token) => ((ReaderEnd)state!)._wait.Cancel(token), this, cancellationToken));
         }
 
         public override bool TryRead(out ReadResult result)
@@ -100,10 +93,7 @@ internal sealed partial class LockFreePipe
         public override void CancelPendingRead()
         {
             Interlocked.Exchange(ref pipe._readCanceled, 1);
-            if (TakeWait(ref pipe._readerWaiting))
-            {
-                Wake();
-            }
+            _wait.TryEnd();
         }
 
         public override void Complete(Exception? exception = null)
@@ -115,22 +105,16 @@ internal sealed partial class LockFreePipe
 
             _completed = true;
             Interlocked.Exchange(ref pipe._readerCompleted, 1);
-            if (TakeWait(ref pipe._writerWaiting))
-            {
-                pipe.Writer.Wake();
-            }
+            pipe.Writer.EndWait();
 
             pipe.EndCompleted();
         }
 
-        /// <summary>The other side took this end's announced wait (<see cref="TakeWait"/>): it ends now.</summary>
-        internal void Wake() => _wait.SetResult(true);
+        /// <summary>The writer published: a read waiting for it ends now.</summary>
+        internal void EndWait() => _wait.TryEnd();
 
         ReadResult IValueTaskSource<ReadResult>.GetResult(short token)
         {
-            // Dispose waits for a cancellation callback that is running elsewhere, so none is left to end a later wait.
-            _cancellation.Dispose();
-            _cancellation = default;
             _wait.GetResult(token);
             return CurrentResult();
         }
@@ -139,14 +123,6 @@ internal sealed partial class LockFreePipe
 
         void IValueTaskSource<ReadResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
             _wait.OnCompleted(continuation, state, token, flags);
-
-        private void CancelWait(CancellationToken token)
-        {
-            if (TakeWait(ref pipe._readerWaiting))
-            {
-                _wait.SetException(new OperationCanceledException(token));
-            }
-        }
 
         private bool HasNewsSinceExamined() =>
             pipe.Flushed > _examined || Volatile.Read(ref pipe._writerCompleted) != 0 || Volatile.Read(ref pipe._readCanceled) != 0;
@@ -200,9 +176,9 @@ internal sealed partial class LockFreePipe
     private void ReaderConsumed(long consumed)
     {
         Interlocked.Exchange(ref _consumedForWriter, consumed);
-        if (Volatile.Read(ref _writerWaiting) != 0 && Flushed - consumed < _resumeWriterThreshold && TakeWait(ref _writerWaiting))
+        if (Writer.IsWaiting && Flushed - consumed < _resumeWriterThreshold)
         {
-            Writer.Wake();
+            Writer.EndWait();
         }
     }
 }

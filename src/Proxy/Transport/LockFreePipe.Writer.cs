@@ -12,8 +12,7 @@ internal sealed partial class LockFreePipe
     /// </summary>
     internal sealed class WriterEnd(LockFreePipe pipe) : PipeWriter, IValueTaskSource<FlushResult>
     {
-        private ManualResetValueTaskSourceCore<bool> _wait;
-        private CancellationTokenRegistration _cancellation;
+        private PipeWait _wait;
         private PipeSegment? _tail;
         private int _tailWritten;
         private long _flushed;
@@ -95,28 +94,19 @@ internal sealed partial class LockFreePipe
                 return ValueTask.FromCanceled<FlushResult>(cancellationToken);
             }
 
-            _wait.Reset();
-            Interlocked.Exchange(ref pipe._writerWaiting, 1);
-            if (!MustStillWait() && WithdrawWait(ref pipe._writerWaiting))
+            _wait.Announce();
+            if (!MustStillWait() && _wait.Withdraw())
             {
                 return new(CurrentResult());
             }
 
-            if (cancellationToken.CanBeCanceled)
-            {
-                _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((WriterEnd)state!).CancelWait(token), this);
-            }
-
-            return new(this, _wait.Version);
+            return new(this, _wait.Pending(static (state, token) => ((WriterEnd)state!)._wait.Cancel(token), this, cancellationToken));
         }
 
         public override void CancelPendingFlush()
         {
             Interlocked.Exchange(ref pipe._flushCanceled, 1);
-            if (TakeWait(ref pipe._writerWaiting))
-            {
-                Wake();
-            }
+            _wait.TryEnd();
         }
 
         public override void Complete(Exception? exception = null)
@@ -135,21 +125,19 @@ internal sealed partial class LockFreePipe
 
             pipe._writerError = exception;
             Interlocked.Exchange(ref pipe._writerCompleted, 1);
-            if (TakeWait(ref pipe._readerWaiting))
-            {
-                pipe.Reader.Wake();
-            }
+            pipe.Reader.EndWait();
 
             pipe.EndCompleted();
         }
 
-        /// <summary>The reader took this end's announced wait (<see cref="TakeWait"/>): it ends now.</summary>
-        internal void Wake() => _wait.SetResult(true);
+        /// <summary>A flush is paused, waiting for the reader to catch up.</summary>
+        internal bool IsWaiting => _wait.IsAnnounced;
+
+        /// <summary>The reader caught up, completed, or the flush was cancelled: a paused flush ends now.</summary>
+        internal void EndWait() => _wait.TryEnd();
 
         FlushResult IValueTaskSource<FlushResult>.GetResult(short token)
         {
-            _cancellation.Dispose();
-            _cancellation = default;
             _wait.GetResult(token);
             return CurrentResult();
         }
@@ -158,14 +146,6 @@ internal sealed partial class LockFreePipe
 
         void IValueTaskSource<FlushResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
             _wait.OnCompleted(continuation, state, token, flags);
-
-        private void CancelWait(CancellationToken token)
-        {
-            if (TakeWait(ref pipe._writerWaiting))
-            {
-                _wait.SetException(new OperationCanceledException(token));
-            }
-        }
 
         // Marks the writer active, so the reader cannot take the chain back while this end writes into it. If the
         // reader took it back since the last flush, the next segment starts a new chain.
@@ -209,9 +189,9 @@ internal sealed partial class LockFreePipe
             _unflushed = 0;
             _writing = false;
             Interlocked.Exchange(ref pipe._state, _flushed);
-            if (published > 0 && TakeWait(ref pipe._readerWaiting))
+            if (published > 0)
             {
-                pipe.Reader.Wake();
+                pipe.Reader.EndWait();
             }
         }
 

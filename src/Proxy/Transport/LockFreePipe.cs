@@ -44,8 +44,6 @@ internal sealed partial class LockFreePipe
     private long _consumedForWriter;
 
     private PipeSegment? _spareSegment;
-    private int _readerWaiting;
-    private int _writerWaiting;
     private int _readCanceled;
     private int _flushCanceled;
     private int _readerCompleted;
@@ -101,12 +99,4 @@ internal sealed partial class LockFreePipe
             segment = next;
         }
     }
-
-    // A side announces its wait, then looks again; the other publishes, then calls this. The exchange takes the
-    // announcement exactly once, whoever else (a canceller) tries too.
-    private static bool TakeWait(ref int waiting) => Volatile.Read(ref waiting) != 0 && Interlocked.Exchange(ref waiting, 0) != 0;
-
-    // The waiting side, after looking again and finding what it waited for: true when it withdrew the announcement
-    // itself, false when the other side took it already and is completing the wait.
-    private static bool WithdrawWait(ref int waiting) => Interlocked.CompareExchange(ref waiting, 0, 1) == 1;
 }
