@@ -28,13 +28,13 @@ internal sealed partial class LockFreePipe
                 return ValueTask.FromCanceled<ReadResult>(cancellationToken);
             }
 
-            if (HasNewsSinceExamined())
+            if (HasNewsSince(_examined))
             {
                 return new(CurrentResult());
             }
 
             _wait.Announce();
-            if (HasNewsSinceExamined() && _wait.Withdraw())
+            if (HasNewsSince(_examined) && _wait.Withdraw())
             {
                 return new(CurrentResult());
             }
@@ -45,7 +45,8 @@ internal sealed partial class LockFreePipe
         public override bool TryRead(out ReadResult result)
         {
             ThrowIfCompleted();
-            if (pipe.Flushed > _consumed || Volatile.Read(ref pipe._writerCompleted) != 0 || Volatile.Read(ref pipe._readCanceled) != 0)
+            // Unlike ReadAsync, returns bytes examined but not consumed, as Pipe does.
+            if (HasNewsSince(_consumed))
             {
                 result = CurrentResult();
                 return true;
@@ -106,7 +107,6 @@ internal sealed partial class LockFreePipe
             _completed = true;
             Interlocked.Exchange(ref pipe._readerCompleted, 1);
             pipe.Writer.EndWait();
-
             pipe.EndCompleted();
         }
 
@@ -124,8 +124,9 @@ internal sealed partial class LockFreePipe
         void IValueTaskSource<ReadResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
             _wait.OnCompleted(continuation, state, token, flags);
 
-        private bool HasNewsSinceExamined() =>
-            pipe.Flushed > _examined || Volatile.Read(ref pipe._writerCompleted) != 0 || Volatile.Read(ref pipe._readCanceled) != 0;
+        // Bytes flushed past `position`, the writer's completion, or a cancelled read.
+        private bool HasNewsSince(long position) =>
+            pipe.Flushed > position || Volatile.Read(ref pipe._writerCompleted) != 0 || Volatile.Read(ref pipe._readCanceled) != 0;
 
         private ReadResult CurrentResult()
         {
@@ -172,11 +173,11 @@ internal sealed partial class LockFreePipe
     }
 
     // Reader: publishes what it consumed (a full fence, paired with the writer's announcement of its wait) and ends
-    // the writer's wait once it is less than the resume threshold behind.
+    // the writer's wait, if there is one, once it is less than the resume threshold behind.
     private void ReaderConsumed(long consumed)
     {
         Interlocked.Exchange(ref _consumedForWriter, consumed);
-        if (Writer.IsWaiting && Flushed - consumed < _resumeWriterThreshold)
+        if (Flushed - consumed < _resumeWriterThreshold)
         {
             Writer.EndWait();
         }

@@ -126,12 +126,8 @@ internal sealed partial class LockFreePipe
             pipe._writerError = exception;
             Interlocked.Exchange(ref pipe._writerCompleted, 1);
             pipe.Reader.EndWait();
-
             pipe.EndCompleted();
         }
-
-        /// <summary>A flush is paused, waiting for the reader to catch up.</summary>
-        internal bool IsWaiting => _wait.IsAnnounced;
 
         /// <summary>The reader caught up, completed, or the flush was cancelled: a paused flush ends now.</summary>
         internal void EndWait() => _wait.TryEnd();

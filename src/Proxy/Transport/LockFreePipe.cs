@@ -14,10 +14,9 @@ namespace RespProxy.Transport;
 /// GetMemory and FlushAsync (it then holds the tail segment), and whether the reader took the chain back. The reader
 /// takes the chain back, returning every block, with one compare-exchange that succeeds only when it has consumed all
 /// that was flushed and the writer holds nothing: an idle connection keeps no block, as with Pipe.</para>
-/// <para>A side that finds nothing to do announces that it waits (an exchange), then looks again; the other side
-/// publishes, then takes the announcement with an exchange and completes the wait. Both steps are full fences, so
-/// one of the two always sees the other. Waits complete inline on the thread that ends them, as Pipe's inline
-/// schedulers did.</para>
+/// <para>A side that finds nothing to do announces that it waits, then looks again; the other side publishes, then
+/// ends the announced wait (<see cref="PipeWait"/>). Waits complete inline on the thread that ends them, as Pipe's
+/// inline schedulers did.</para>
 /// <para>The options are Pipe's: a pause threshold of 0 never pauses the writer (the input: sessions bound what a
 /// client may buffer, not the transport); otherwise FlushAsync waits once the reader is that far behind, until it
 /// is less than the resume threshold behind.</para>

@@ -18,8 +18,6 @@ internal struct PipeWait
     private CancellationTokenRegistration _cancellation;
     private int _announced;
 
-    public bool IsAnnounced => Volatile.Read(ref _announced) != 0;
-
     public void Announce()
     {
         _core.Reset();
